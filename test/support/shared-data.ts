@@ -12,7 +12,7 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 /** Absolute path of the shared data folder, or undefined when this clone has none. */
 export const sharedDir: string | undefined = (() => {
-  const candidate = process.env.H2TS_SHARED_DIR ?? join(repoRoot, '..', 'shared')
+  const candidate = process.env['H2TS_SHARED_DIR'] ?? join(repoRoot, '..', 'shared')
   return existsSync(candidate) ? candidate : undefined
 })()
 
