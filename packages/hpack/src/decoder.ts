@@ -3,7 +3,7 @@
  */
 import { DynamicTable } from './dynamic-table.js'
 import { HpackError } from './errors.js'
-import { huffmanDecodeInto, huffmanMaxDecodedLength } from './huffman.js'
+import { huffmanDecodeInto, huffmanMaxDecodedLength, lastDecodeWasAscii } from './huffman.js'
 import { decodedEnd, decodeIntegerTail } from './integer.js'
 import { latin1ToString } from './latin1.js'
 import { STATIC_TABLE, STATIC_TABLE_LENGTH } from './static-table.js'
@@ -254,7 +254,7 @@ export class Decoder {
     if (decodedLength > this.#maxStringLength) {
       throw new HpackError('string-too-long', `string decodes to ${decodedLength} bytes`, pos)
     }
-    return latin1ToString(this.#scratch, 0, decodedLength)
+    return latin1ToString(this.#scratch, 0, decodedLength, lastDecodeWasAscii)
   }
 
   #outOfRange(index: number, pos: number): HpackError {

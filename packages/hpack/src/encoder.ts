@@ -4,11 +4,10 @@
 import type { HeaderField } from './decoder.js'
 import { ENTRY_OVERHEAD } from './dynamic-table.js'
 import { EncoderTable } from './encoder-table.js'
-import { huffmanEncodeInto } from './huffman.js'
-import { HUFFMAN_LENGTHS } from './huffman-table.js'
-import { encodeInteger } from './integer.js'
+import { huffmanEncodedLength, huffmanEncodeInto } from './huffman.js'
+import { encodeInteger, integerLength } from './integer.js'
 import { assertLatin1, writeLatin1 } from './latin1.js'
-import { STATIC_NAME_INDEX, STATIC_PAIR_INDEX } from './static-table.js'
+import { STATIC_NAMES } from './static-table.js'
 
 /** When to Huffman-code string literals: 'auto' picks whichever of the two is shorter. */
 export type HuffmanMode = 'auto' | 'always' | 'never'
@@ -40,6 +39,7 @@ export interface EncoderOptions {
 export type IndexPolicy = (name: string, value: string, tableCapacity: number) => boolean
 
 const PROTOCOL_INITIAL_TABLE_SIZE = 4096
+const SLAB_SIZE = 16384
 const DEFAULT_TABLE_SIZE_CAP = 65536
 
 /**
@@ -73,7 +73,13 @@ export class Encoder {
   /** The smallest size set since the last block, which §4.2 requires be signalled first. */
   #lowestSize: number
   #updatePending = false
-  #buf = new Uint8Array(4096)
+  /**
+   * Blocks are written one after another into a slab and handed out as views of it, never copied: a
+   * small typed array of its own costs more to allocate than encoding the block does. A full slab is
+   * left to the views that still use it and a new one started.
+   */
+  #buf = new Uint8Array(SLAB_SIZE)
+  #start = 0
   #pos = 0
 
   constructor(options: EncoderOptions = {}) {
@@ -123,9 +129,12 @@ export class Encoder {
    * TypeError). A third element `true` makes a field never-indexed (§6.2.3); `false` declares it not
    * sensitive, overriding the defaults (authorization, proxy-authorization and short cookies are
    * never indexed unless marked `false`).
+   *
+   * The result is a view of a buffer the encoder shares among blocks; it stays valid and unchanged (the
+   * encoder never writes to it again), and keeps at most one 16 KiB slab alive.
    */
   encode(fields: Iterable<HeaderField>): Uint8Array {
-    this.#pos = 0
+    this.#start = this.#pos
     const table = this.#table
     if (this.#updatePending) {
       // §4.2: if the size changed more than once, first the smallest value, then the final one.
@@ -137,24 +146,26 @@ export class Encoder {
     for (const field of fields) {
       const name = field[0]
       const value = field[1]
-      const sensitive = field[2] ?? defaultNeverIndex(name, value)
       this.#ensure(12)
-      if (sensitive) {
-        // §6.2.3: never indexed. The name may still come from a table; the value never goes into one.
-        this.#literal(0x10, 4, this.#nameIndex(name), name, value)
+      const known = STATIC_NAMES.get(name)
+      if (field[2] ?? defaultNeverIndex(name, value)) {
+        // §6.2.3: never indexed. The name may still come from a table (any entry with that name will
+        // do, |find|); the value never goes into one.
+        this.#literal(0x10, 4, known?.index ?? Math.abs(table.find(name, value)), name, value)
         continue
       }
-      const staticPair = STATIC_PAIR_INDEX.get(name)?.get(value)
+      const staticPair = known?.values.get(value)
       if (staticPair !== undefined) {
-        this.#pos = encodeInteger(this.#buf, this.#pos, staticPair, 7, 0x80)
+        this.#pos = encodeInteger(this.#buf, this.#pos, staticPair, 7, 0x80) // §6.1
         continue
       }
-      const dynamicPair = table.pairIndex(name, value)
-      if (dynamicPair !== 0) {
-        this.#pos = encodeInteger(this.#buf, this.#pos, dynamicPair, 7, 0x80)
+      const found = table.find(name, value)
+      if (found > 0) {
+        this.#pos = encodeInteger(this.#buf, this.#pos, found, 7, 0x80) // §6.1
         continue
       }
-      const nameIndex = this.#nameIndex(name)
+      // A static name index is never larger than a dynamic one, so it never encodes longer.
+      const nameIndex = known?.index ?? -found
       if (this.#indexPolicy(name, value, table.capacity)) {
         this.#literal(0x40, 6, nameIndex, name, value) // §6.2.1
         table.add(name, value)
@@ -162,12 +173,7 @@ export class Encoder {
         this.#literal(0x00, 4, nameIndex, name, value) // §6.2.2
       }
     }
-    return this.#buf.slice(0, this.#pos)
-  }
-
-  #nameIndex(name: string): number {
-    // A static index is never larger than a dynamic one, so it never encodes longer.
-    return STATIC_NAME_INDEX.get(name) ?? this.#table.nameIndex(name)
+    return this.#buf.subarray(this.#start, this.#pos)
   }
 
   #sizeUpdate(size: number): void {
@@ -185,31 +191,46 @@ export class Encoder {
   /** Writes a string literal (§5.2), Huffman-coded when that is shorter (or as the mode says). */
   #string(s: string): void {
     const length = s.length
-    let huffmanLength = length + 1 // "longer than raw" when Huffman is off
-    if (this.#huffman !== 'never') {
-      let bits = 0
-      for (let i = 0; i < length; i++) {
-        const c = s.charCodeAt(i)
-        if (c > 0xff) assertLatin1(s, 'header field')
-        bits += HUFFMAN_LENGTHS[c]!
+    if (this.#huffman === 'auto') {
+      // One pass: Huffman-code the string after room for a length prefix as long as the raw length's
+      // (a shorter Huffman string never needs more), then keep it if it is shorter, else write raw.
+      const prefix = integerLength(length, 7)
+      this.#ensure(prefix + Math.ceil((length * 30) / 8)) // 30 bits is the longest code
+      const buf = this.#buf
+      const start = this.#pos + prefix
+      const end = huffmanEncodeInto(s, buf, start)
+      const huffmanLength = end - start
+      if (huffmanLength < length) {
+        const huffmanPrefix = integerLength(huffmanLength, 7)
+        if (huffmanPrefix < prefix) buf.copyWithin(this.#pos + huffmanPrefix, start, end)
+        encodeInteger(buf, this.#pos, huffmanLength, 7, 0x80)
+        this.#pos += huffmanPrefix + huffmanLength
+        return
       }
-      huffmanLength = (bits + 7) >>> 3
-    } else {
-      assertLatin1(s, 'header field')
+      this.#pos = writeLatin1(buf, encodeInteger(buf, this.#pos, length, 7, 0), s)
+      return
     }
-    const huffman = this.#huffman === 'always' || huffmanLength < length
-    const encodedLength = huffman ? huffmanLength : length
-    this.#ensure(encodedLength + 6)
+    if (this.#huffman === 'never') {
+      assertLatin1(s, 'header field')
+      this.#ensure(length + 6)
+      this.#pos = writeLatin1(this.#buf, encodeInteger(this.#buf, this.#pos, length, 7, 0), s)
+      return
+    }
+    const huffmanLength = huffmanEncodedLength(s)
+    this.#ensure(huffmanLength + 6)
     const buf = this.#buf
-    this.#pos = encodeInteger(buf, this.#pos, encodedLength, 7, huffman ? 0x80 : 0)
-    this.#pos = huffman ? huffmanEncodeInto(s, buf, this.#pos) : writeLatin1(buf, this.#pos, s)
+    this.#pos = huffmanEncodeInto(s, buf, encodeInteger(buf, this.#pos, huffmanLength, 7, 0x80))
   }
 
   #ensure(room: number): void {
     if (this.#pos + room <= this.#buf.length) return
-    const grown = new Uint8Array(Math.max(this.#buf.length * 2, this.#pos + room))
-    grown.set(this.#buf.subarray(0, this.#pos))
-    this.#buf = grown
+    // Start a new slab and move the block written so far to its beginning.
+    const used = this.#pos - this.#start
+    const slab = new Uint8Array(Math.max(SLAB_SIZE, (used + room) * 2))
+    slab.set(this.#buf.subarray(this.#start, this.#pos))
+    this.#buf = slab
+    this.#start = 0
+    this.#pos = used
   }
 }
 

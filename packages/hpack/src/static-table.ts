@@ -65,21 +65,21 @@ export const STATIC_TABLE: ReadonlyArray<readonly [name: string, value: string]>
 
 export const STATIC_TABLE_LENGTH = 61
 
-/** Lowest static index of each name, for literals with an indexed name. */
-export const STATIC_NAME_INDEX: ReadonlyMap<string, number> = new Map(
-  STATIC_TABLE.map(([name], i) => [name, i + 1] as const).reverse(),
-)
+/** Per name: its lowest static index, and the index of each value it has in the table. */
+export interface StaticName {
+  index: number
+  values: ReadonlyMap<string, number>
+}
 
-/** Static index of each name and value pair that has one, keyed by name then value. */
-export const STATIC_PAIR_INDEX: ReadonlyMap<string, ReadonlyMap<string, number>> = (() => {
-  const byName = new Map<string, Map<string, number>>()
+export const STATIC_NAMES: ReadonlyMap<string, StaticName> = (() => {
+  const byName = new Map<string, { index: number; values: Map<string, number> }>()
   STATIC_TABLE.forEach(([name, value], i) => {
-    let values = byName.get(name)
-    if (values === undefined) {
-      values = new Map()
-      byName.set(name, values)
+    let entry = byName.get(name)
+    if (entry === undefined) {
+      entry = { index: i + 1, values: new Map() }
+      byName.set(name, entry)
     }
-    if (!values.has(value)) values.set(value, i + 1)
+    if (!entry.values.has(value)) entry.values.set(value, i + 1)
   })
   return byName
 })()

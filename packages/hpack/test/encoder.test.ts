@@ -149,3 +149,26 @@ describe('strings (§5.2)', () => {
     expect(new Decoder({ maxHeaderListSize: 100_000 }).decode(block)).toEqual([['x-long', value]])
   })
 })
+
+describe('output buffers', () => {
+  it('a returned block never changes, however many blocks follow (slab views are not reused)', () => {
+    const e = new Encoder()
+    const kept: Array<{ block: Uint8Array; copy: Uint8Array; fields: HeaderField[] }> = []
+    for (let i = 0; i < 400; i++) {
+      // Sizes from a few bytes to past a slab, so blocks straddle slab changes.
+      const fields: HeaderField[] = [
+        ['x-n', String(i)],
+        ['x-pad', 'p'.repeat((i * 37) % 20_000)],
+      ]
+      const block = e.encode(fields)
+      kept.push({ block, copy: block.slice(), fields })
+    }
+    const d = new Decoder({ maxHeaderListSize: 1 << 20 })
+    for (const { block, copy, fields } of kept) {
+      expect(block.every((b, i) => b === copy[i])).toBe(true)
+      const decoded = d.decode(block)
+      expect(decoded[0]).toEqual(fields[0])
+      expect(decoded[1]![1].length).toBe(fields[1]![1].length)
+    }
+  })
+})
