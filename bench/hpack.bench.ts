@@ -77,9 +77,16 @@ export async function runHpackBench(opts: {
   let wireBytes = 0
   let rawBytes = 0
   let fieldCount = 0
-  for (const s of wireStories) for (const b of s.blocks) blocks++, (wireBytes += b.length)
-  for (const s of rawStories)
-    for (const f of s.fields) for (const [n, v] of f) fieldCount++, (rawBytes += n.length + v.length)
+  for (const s of wireStories) {
+    blocks += s.blocks.length
+    for (const b of s.blocks) wireBytes += b.length
+  }
+  for (const s of rawStories) {
+    for (const f of s.fields) {
+      fieldCount += f.length
+      for (const [n, v] of f) rawBytes += n.length + v.length
+    }
+  }
 
   // The peers are Node libraries that want Buffers; convert once, outside the timed loops.
   const peerStories = wireStories.map((s) => s.blocks.map((b) => Buffer.from(b)))

@@ -19,7 +19,7 @@ const textDecoder: Utf8Decoder | undefined = (() => {
   const ctor = (globalThis as { TextDecoder?: new (label: string) => Utf8Decoder }).TextDecoder
   return ctor === undefined ? undefined : new ctor('utf-8')
 })()
-const TEXT_DECODER_MIN = 32
+const TEXT_DECODER_MIN = 40
 
 /**
  * The bytes buf[start..end) as a latin1 string. `ascii` says the caller already knows every byte is below
@@ -27,16 +27,28 @@ const TEXT_DECODER_MIN = 32
  */
 export function latin1ToString(buf: Uint8Array, start: number, end: number, ascii = false): string {
   const length = end - start
-  if (length <= 12) {
-    // Short strings (most names and many values): a loop beats creating a subarray.
+  if (length < TEXT_DECODER_MIN) {
+    // Most names and values: eight characters a call, no subarray, beats every other way measured.
     let s = ''
-    for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!)
+    let i = start
+    for (; i + 8 <= end; i += 8) {
+      s += String.fromCharCode(
+        buf[i]!,
+        buf[i + 1]!,
+        buf[i + 2]!,
+        buf[i + 3]!,
+        buf[i + 4]!,
+        buf[i + 5]!,
+        buf[i + 6]!,
+        buf[i + 7]!,
+      )
+    }
+    for (; i < end; i++) s += String.fromCharCode(buf[i]!)
     return s
   }
-  if (length >= TEXT_DECODER_MIN && textDecoder !== undefined && (ascii || isAscii(buf, start, end))) {
+  if (textDecoder !== undefined && (ascii || isAscii(buf, start, end))) {
     return textDecoder.decode(buf.subarray(start, end))
   }
-  if (length <= CHUNK) return String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[])
   let s = ''
   for (let i = start; i < end; i += CHUNK) {
     s += String.fromCharCode.apply(null, buf.subarray(i, Math.min(i + CHUNK, end)) as unknown as number[])
