@@ -6,7 +6,11 @@ import { join } from 'node:path'
 
 const projects = []
 for (const pkg of readdirSync('packages')) {
-  for (const p of [join('packages', pkg, 'tsconfig.json'), join('packages', pkg, 'test', 'tsconfig.json')]) {
+  for (const p of [
+    join('packages', pkg, 'tsconfig.json'),
+    join('packages', pkg, 'tsconfig.node.json'),
+    join('packages', pkg, 'test', 'tsconfig.json'),
+  ]) {
     if (existsSync(p)) projects.push(p)
   }
 }

@@ -1,0 +1,203 @@
+/**
+ * An HTTP/2 client on a Node socket: `connect(url)` opens one connection (cleartext with prior knowledge
+ * for http:, TLS with ALPN "h2" for https:), and `request()` multiplexes streams over it.
+ */
+import * as net from 'node:net'
+import * as tls from 'node:tls'
+import type { HeaderField } from '@h2ts/hpack'
+import type { StreamError } from '../errors.js'
+import type { HeadersReceived } from '../events.js'
+import { ErrorCode } from '../index.js'
+import {
+  headersToObject,
+  IncomingBody,
+  type IncomingHeaders,
+  NodeSession,
+  OutgoingBody,
+  type OutgoingHeaders,
+  type SessionOptions,
+  toFields,
+} from './session.js'
+
+export interface ConnectOptions extends SessionOptions {
+  /** TLS options for https: (ca, servername, rejectUnauthorized…); ALPN is always "h2". */
+  tls?: Omit<tls.ConnectionOptions, 'ALPNProtocols' | 'host' | 'port'>
+  /** Milliseconds to wait for the TCP (and TLS) connection (default 10 s). */
+  connectTimeout?: number
+}
+
+export interface ClientResponse {
+  readonly status: number
+  readonly headers: IncomingHeaders
+  readonly fields: readonly HeaderField[]
+  /** 1xx responses received before this one. */
+  readonly informational: ReadonlyArray<{ status: number; headers: IncomingHeaders }>
+  readonly body: IncomingBody
+}
+
+/** Failure of a request's stream. `retryable` is true when the server did not process it (§8.7). */
+export type RequestError = StreamError & { retryable?: boolean }
+
+/** A request in flight: write its body (it is a Writable), await `response`. */
+export class ClientRequest extends OutgoingBody {
+  readonly response: Promise<ClientResponse>
+  #resolve!: (r: ClientResponse) => void
+  #reject!: (e: Error) => void
+  #body: IncomingBody | undefined
+  readonly #informational: Array<{ status: number; headers: IncomingHeaders }> = []
+
+  constructor(
+    private readonly owner: ClientSession,
+    streamId: number,
+  ) {
+    super(owner, streamId, () => {})
+    this.response = new Promise((resolve, reject) => {
+      this.#resolve = resolve
+      this.#reject = reject
+    })
+    // The caller may await `response` late, or never: do not let a failure become an unhandled rejection.
+    this.response.catch(() => {})
+  }
+
+  /** Cancels the request (RST_STREAM, default CANCEL). */
+  reset(code: number = ErrorCode.CANCEL): void {
+    this.owner.connection.resetStream(this.streamId, code)
+    this.owner.flush()
+  }
+
+  /** @internal */
+  onHeaders(event: HeadersReceived): void {
+    const headers = headersToObject(event.fields.filter(([n]) => n.charCodeAt(0) !== 0x3a))
+    if (event.kind === 'informational') {
+      this.#informational.push({ status: event.response!.status, headers })
+      return
+    }
+    if (event.kind === 'trailers') {
+      this.#body?.finish(headersToObject(event.fields))
+      return
+    }
+    const body = new IncomingBody(this.owner, this.streamId)
+    this.#body = body
+    this.#resolve({
+      status: event.response!.status,
+      headers,
+      fields: event.fields,
+      informational: this.#informational,
+      body,
+    })
+    if (event.endStream) body.finish()
+  }
+
+  /** @internal */
+  onData(data: Uint8Array, endStream: boolean): void {
+    this.#body?.deliver(data)
+    if (endStream) this.#body?.finish()
+  }
+
+  /** @internal */
+  onReset(error: StreamError): void {
+    this.#reject(error)
+    this.#body?.fail(error)
+    this.fail(error)
+  }
+
+  /** @internal */
+  onDrained(): void {
+    this.drained()
+  }
+
+  /** @internal */
+  onClosed(): void {
+    if (this.#body !== undefined && !this.#body.readableEnded) this.#body.push(null)
+  }
+}
+
+export class ClientSession extends NodeSession {
+  constructor(
+    socket: net.Socket,
+    options: ConnectOptions,
+    private readonly defaults: { scheme: string; authority: string },
+  ) {
+    super(socket, { ...options.connection, role: 'client' }, options)
+  }
+
+  /**
+   * Starts a request. `headers` may omit :method (GET), :scheme and :authority (from the URL) and :path
+   * ('/'). With `endStream` (or a GET/HEAD without body) the request has no body; otherwise write it to the
+   * returned object and call end(). Throws a UsageError when the connection cannot take new streams.
+   */
+  request(headers: OutgoingHeaders = {}, options: { endStream?: boolean } = {}): ClientRequest {
+    const given = toFields(headers)
+    const has = (name: string) => given.some(([n]) => n === name)
+    const pseudo: HeaderField[] = []
+    if (!has(':method')) pseudo.push([':method', 'GET'])
+    if (!has(':scheme')) pseudo.push([':scheme', this.defaults.scheme])
+    if (!has(':authority')) pseudo.push([':authority', this.defaults.authority])
+    if (!has(':path')) pseudo.push([':path', '/'])
+    const fields =
+      pseudo.length === 0
+        ? given
+        : [
+            ...given.filter(([n]) => n.charCodeAt(0) === 0x3a),
+            ...pseudo,
+            ...given.filter(([n]) => n.charCodeAt(0) !== 0x3a),
+          ]
+    const id = this.connection.request(fields, options)
+    const request = new ClientRequest(this, id)
+    this.streams.set(id, request)
+    if (options.endStream === true) request.endedWithHeaders()
+    this.flush()
+    return request
+  }
+
+  protected onNewStream(_event: HeadersReceived): void {
+    // Servers cannot open streams with HEADERS (the engine rejects it); pushes come with issue #5.
+  }
+}
+
+/** Opens a connection and resolves once the TCP/TLS handshake is done (HTTP/2 SETTINGS are in flight). */
+export function connect(url: string | URL, options: ConnectOptions = {}): Promise<ClientSession> {
+  const target = typeof url === 'string' ? new URL(url) : url
+  const secure = target.protocol === 'https:'
+  if (!secure && target.protocol !== 'http:') throw new TypeError(`unsupported scheme ${target.protocol}`)
+  const host = target.hostname.replace(/^\[|\]$/g, '')
+  const port = Number(target.port || (secure ? 443 : 80))
+  const defaults = { scheme: secure ? 'https' : 'http', authority: target.host }
+  return new Promise((resolve, reject) => {
+    const timeout = options.connectTimeout ?? 10_000
+    let socket: net.Socket
+    const fail = (error: Error) => {
+      socket.destroy()
+      reject(error)
+    }
+    const ready = () => {
+      socket.setTimeout(0)
+      socket.off('error', fail)
+      if (secure && (socket as tls.TLSSocket).alpnProtocol !== 'h2') {
+        fail(
+          new Error(
+            `the server did not agree to HTTP/2 (ALPN: ${(socket as tls.TLSSocket).alpnProtocol || 'none'})`,
+          ),
+        )
+        return
+      }
+      resolve(new ClientSession(socket, options, defaults))
+    }
+    if (secure) {
+      socket = tls.connect(
+        {
+          servername: net.isIP(host) ? undefined : host,
+          ...options.tls,
+          host,
+          port,
+          ALPNProtocols: ['h2'],
+        } as tls.ConnectionOptions,
+        ready,
+      )
+    } else {
+      socket = net.connect({ host, port }, ready)
+    }
+    socket.setTimeout(timeout, () => fail(new Error(`connect timeout after ${timeout} ms`)))
+    socket.once('error', fail)
+  })
+}

@@ -1,0 +1,29 @@
+/**
+ * @h2ts/streams/node — the engine on Node sockets: an HTTP/2 server (`createServer`) and client (`connect`).
+ */
+export {
+  type ClientRequest,
+  type ClientResponse,
+  type ClientSession,
+  type ConnectOptions,
+  connect,
+  type RequestError,
+} from './client.js'
+export {
+  createServer,
+  type Http2Server,
+  type RequestHandler,
+  type ServerOptions,
+  type ServerRequest,
+  type ServerResponse,
+  type ServerSession,
+} from './server.js'
+export {
+  headersToObject,
+  type IncomingBody,
+  type IncomingHeaders,
+  type OutgoingBody,
+  type OutgoingHeaders,
+  type SessionOptions,
+  toFields,
+} from './session.js'

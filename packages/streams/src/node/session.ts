@@ -1,0 +1,460 @@
+/**
+ * The Node edge of a connection: a socket on one side, the sans-IO engine on the other.
+ *
+ * Socket data goes into `receive`; what `pullOutbound` returns is written inside cork()/uncork(); pulling
+ * stops while `write()` returns false and resumes on 'drain', so a slow peer backs up into the engine's
+ * queues (and, through `sendData` returning false, into the application's streams). One owner mutates the
+ * engine: everything here runs on the socket's event loop turn.
+ */
+import { EventEmitter } from 'node:events'
+import type { Socket } from 'node:net'
+import { Readable, Writable } from 'node:stream'
+import type { HeaderField } from '@h2ts/hpack'
+import { Connection, type ConnectionOptions } from '../connection.js'
+import { ConnectionError, StreamError } from '../errors.js'
+import type { ConnectionEvent, HeadersReceived } from '../events.js'
+import { ErrorCode } from '../index.js'
+
+export type OutgoingHeaders =
+  | Record<string, string | number | readonly string[]>
+  | ReadonlyArray<readonly [string, string]>
+export type IncomingHeaders = Record<string, string | string[]>
+
+export interface SessionOptions {
+  /** Engine options (settings, windows, limits); the role is set by the server or client. */
+  connection?: Omit<ConnectionOptions, 'role'>
+  /** Close a connection that has had no open stream for this long (ms; default 5 minutes, 0 = never). */
+  idleTimeout?: number
+  /** Send a PING after this long without incoming bytes, and close if it goes unanswered (ms; 0 = off). */
+  keepAliveInterval?: number
+}
+
+/** Lowercase names, list values joined as RFC 9110 §5.3 allows (set-cookie kept as a list). */
+export function headersToObject(fields: readonly HeaderField[]): IncomingHeaders {
+  const out: IncomingHeaders = {}
+  for (const [name, value] of fields) {
+    const prev = out[name]
+    if (prev === undefined) out[name] = name === 'set-cookie' ? [value] : value
+    else if (Array.isArray(prev)) prev.push(value)
+    else out[name] = name === 'cookie' ? `${prev}; ${value}` : `${prev}, ${value}`
+  }
+  return out
+}
+
+/** Turns outgoing headers into a field list, pseudo-header fields first (RFC 9113 §8.3). */
+export function toFields(headers: OutgoingHeaders): HeaderField[] {
+  const pseudo: HeaderField[] = []
+  const regular: HeaderField[] = []
+  const add = (name: string, value: string) => {
+    const lower = name.toLowerCase()
+    ;(lower.charCodeAt(0) === 0x3a ? pseudo : regular).push([lower, value])
+  }
+  if (Array.isArray(headers)) {
+    for (const [name, value] of headers as ReadonlyArray<readonly [string, string]>) add(name, value)
+  } else {
+    for (const [name, value] of Object.entries(
+      headers as Record<string, string | number | readonly string[]>,
+    )) {
+      if (Array.isArray(value)) for (const v of value as readonly string[]) add(name, v)
+      else add(name, String(value))
+    }
+  }
+  return pseudo.length === 0 ? regular : [...pseudo, ...regular]
+}
+
+/**
+ * A request or response body arriving on a stream. Reading it is what opens the flow-control window: the
+ * engine is told the bytes were consumed only once the stream's buffer has room, so a slow reader slows the
+ * peer down instead of filling memory.
+ */
+export class IncomingBody extends Readable {
+  /** Trailers, once the body has ended (empty if there were none). */
+  trailers: IncomingHeaders = {}
+  #withheld = 0
+
+  constructor(
+    private readonly session: NodeSession,
+    readonly streamId: number,
+  ) {
+    super({ highWaterMark: 64 * 1024 })
+  }
+
+  override _read(): void {
+    if (this.#withheld > 0) {
+      const n = this.#withheld
+      this.#withheld = 0
+      this.session.consumed(this.streamId, n)
+    }
+  }
+
+  /** @internal */
+  deliver(data: Uint8Array): void {
+    if (data.length === 0) return
+    // The bytes belong to a socket chunk (or a frame buffer) that nothing else writes to: no copy.
+    const ok = this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+    if (ok) this.session.consumed(this.streamId, data.length)
+    else this.#withheld += data.length
+  }
+
+  /** @internal */
+  finish(trailers?: IncomingHeaders): void {
+    if (trailers !== undefined) this.trailers = trailers
+    this.push(null)
+  }
+
+  /** @internal */
+  fail(error: Error): void {
+    if (!this.readableEnded) this.destroy(error)
+  }
+}
+
+/**
+ * A body we send on a stream. `write()` hands chunks to the engine by reference (do not modify a chunk
+ * after writing it); its callback waits while the stream has a full queue, i.e. while the peer's window or
+ * the socket holds us back.
+ */
+export class OutgoingBody extends Writable {
+  #pending: (() => void) | undefined
+  #trailers: HeaderField[] | undefined
+  /** END_STREAM already went out with a header section: end() has nothing left to send. */
+  #sentEnd = false
+
+  constructor(
+    private readonly session: NodeSession,
+    readonly streamId: number,
+    private readonly beforeFirstWrite: () => void,
+  ) {
+    super({ highWaterMark: 64 * 1024 })
+  }
+
+  /** Trailers to send when the body ends (RFC 9113 §8.1). */
+  setTrailers(headers: OutgoingHeaders): void {
+    this.#trailers = toFields(headers)
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    try {
+      this.beforeFirstWrite()
+      const more = this.session.connection.sendData(this.streamId, chunk)
+      this.session.flush()
+      if (more) callback()
+      else this.#pending = () => callback()
+    } catch (error) {
+      callback(error as Error)
+    }
+  }
+
+  /** @internal END_STREAM was sent with the headers; ends this writable without sending anything. */
+  endedWithHeaders(): void {
+    this.#sentEnd = true
+    this.end()
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    if (this.#sentEnd) {
+      callback()
+      return
+    }
+    try {
+      this.beforeFirstWrite()
+      const conn = this.session.connection
+      if (this.#trailers !== undefined) conn.sendHeaders(this.streamId, this.#trailers, { endStream: true })
+      else conn.sendData(this.streamId, new Uint8Array(0), { endStream: true })
+      this.session.flush()
+      callback()
+    } catch (error) {
+      callback(error as Error)
+    }
+  }
+
+  /** @internal the engine's queue for this stream drained */
+  drained(): void {
+    const pending = this.#pending
+    this.#pending = undefined
+    pending?.()
+  }
+
+  /** @internal */
+  fail(error: Error): void {
+    const pending = this.#pending
+    this.#pending = undefined
+    if (!this.destroyed) this.destroy(error)
+    pending?.()
+  }
+}
+
+export interface StreamHandle {
+  /** Headers (request, response, informational, trailers) for this stream. */
+  onHeaders(event: HeadersReceived): void
+  onData(data: Uint8Array, endStream: boolean): void
+  onReset(error: StreamError): void
+  onDrained(): void
+  onClosed(): void
+}
+
+/**
+ * Owns a socket and its engine. Subclasses (server and client sessions) decide what a new stream is.
+ * Emits 'close' (with the error, if any) once; 'error' only if someone listens for it.
+ */
+export abstract class NodeSession extends EventEmitter {
+  readonly connection: Connection
+  protected readonly streams = new Map<number, StreamHandle>()
+  #flushing = false
+  #again = false
+  #blocked = false
+  #closed = false
+  #settingsTimer: NodeJS.Timeout | undefined
+  #keepAlive: NodeJS.Timeout | undefined
+  #keepAlivePing: Uint8Array | undefined
+  readonly #idleTimeout: number
+  readonly #keepAliveInterval: number
+  /** Smoothed round-trip time from PINGs, in ms (undefined until one was measured). */
+  rtt: number | undefined
+
+  constructor(
+    readonly socket: Socket,
+    options: ConnectionOptions,
+    sessionOptions: SessionOptions,
+  ) {
+    super()
+    this.connection = new Connection(options)
+    this.#idleTimeout = sessionOptions.idleTimeout ?? 5 * 60_000
+    this.#keepAliveInterval = sessionOptions.keepAliveInterval ?? 0
+    socket.setNoDelay(true)
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk))
+    socket.on('drain', () => {
+      this.#blocked = false
+      this.flush()
+    })
+    socket.on('error', (error) => this.#destroy(error))
+    socket.on('close', () => this.#destroy(undefined))
+    socket.on('end', () => {
+      // The peer will send nothing more; whatever was in flight is lost.
+      this.#destroy(this.connection.finished ? undefined : new Error('connection closed by peer'))
+    })
+    if (this.#idleTimeout > 0) {
+      socket.setTimeout(this.#idleTimeout, () => {
+        if (this.connection.activeStreams === 0) this.close()
+      })
+    }
+    this.#armKeepAlive()
+    this.flush()
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** Graceful close: GOAWAY in two steps; open streams finish, then the socket closes. */
+  close(): void {
+    if (this.#closed) return
+    this.connection.shutdown()
+    this.flush()
+  }
+
+  /** Immediate close with GOAWAY(code); open streams fail. */
+  destroy(code: number = ErrorCode.NO_ERROR): void {
+    if (this.#closed) return
+    this.connection.goAway(code)
+    this.flush()
+    this.#destroy(
+      new ConnectionError(code, 'destroyed', 'session destroyed by the application', 'application'),
+    )
+  }
+
+  /** Sends a PING and resolves with its round-trip time in ms. */
+  ping(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      if (this.#closed) return reject(new Error('session closed'))
+      const data = this.connection.ping()
+      const key = Buffer.from(data).toString('hex')
+      const onAck = (ackKey: string, rtt: number) => {
+        if (ackKey !== key) return
+        this.off('pingAck', onAck)
+        this.off('close', onClose)
+        resolve(rtt)
+      }
+      const onClose = () => {
+        this.off('pingAck', onAck)
+        reject(new Error('session closed before the PING was answered'))
+      }
+      this.on('pingAck', onAck)
+      this.once('close', onClose)
+      this.flush()
+    })
+  }
+
+  /** @internal the application read n bytes of a stream */
+  consumed(streamId: number, n: number): void {
+    this.connection.consumed(streamId, n)
+    this.flush()
+  }
+
+  /** Writes whatever the engine has to send, as far as the socket accepts it. */
+  flush(): void {
+    if (this.#closed) return
+    if (this.#flushing) {
+      this.#again = true
+      return
+    }
+    this.#flushing = true
+    try {
+      do {
+        this.#again = false
+        if (!this.#blocked && this.connection.wantsWrite) {
+          this.socket.cork()
+          try {
+            while (!this.#blocked) {
+              const chunks = this.connection.pullOutbound()
+              if (chunks.length === 0) break
+              for (const chunk of chunks) {
+                if (!this.socket.write(chunk)) this.#blocked = true
+              }
+            }
+          } finally {
+            this.socket.uncork()
+          }
+        }
+        this.#dispatch(this.connection.takeEvents())
+      } while (this.#again)
+    } finally {
+      this.#flushing = false
+    }
+    this.#armSettingsTimer()
+    if (this.connection.finished && !this.connection.wantsWrite) {
+      this.socket.end()
+      this.#destroy(this.connection.error)
+    }
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#closed) return
+    this.#armKeepAlive()
+    this.#dispatch(this.connection.receive(chunk))
+    this.flush()
+  }
+
+  #dispatch(events: ConnectionEvent[]): void {
+    for (const event of events) {
+      switch (event.type) {
+        case 'headersReceived': {
+          const handle = this.streams.get(event.streamId)
+          if (handle !== undefined) handle.onHeaders(event)
+          else this.onNewStream(event)
+          break
+        }
+        case 'dataReceived':
+          this.streams.get(event.streamId)?.onData(event.data, event.endStream)
+          break
+        case 'streamReset': {
+          const error =
+            event.error ??
+            Object.assign(
+              new StreamError(
+                event.streamId,
+                event.code,
+                event.retryable ? 'refused' : 'reset',
+                'reset by the peer',
+                'remote',
+              ),
+              { retryable: event.retryable },
+            )
+          const handle = this.streams.get(event.streamId)
+          if (handle !== undefined) handle.onReset(Object.assign(error, { retryable: event.retryable }))
+          break
+        }
+        case 'streamDrained':
+        case 'windowUpdated':
+          this.streams.get(event.streamId)?.onDrained()
+          break
+        case 'streamClosed': {
+          const handle = this.streams.get(event.streamId)
+          this.streams.delete(event.streamId)
+          handle?.onClosed()
+          break
+        }
+        case 'pingAcknowledged': {
+          this.rtt = this.rtt === undefined ? event.rtt : this.rtt * 0.8 + event.rtt * 0.2
+          this.emit('pingAck', Buffer.from(event.data).toString('hex'), event.rtt)
+          if (
+            this.#keepAlivePing !== undefined &&
+            Buffer.from(this.#keepAlivePing).equals(Buffer.from(event.data))
+          ) {
+            this.#keepAlivePing = undefined
+          }
+          break
+        }
+        case 'goAwayReceived':
+          this.emit('goaway', event.code, event.lastStreamId)
+          break
+        case 'settingsReceived':
+          this.emit('remoteSettings', event.settings)
+          break
+        case 'connectionFailed':
+          this.emit('connectionError', event.error)
+          break
+        default:
+          break
+      }
+    }
+  }
+
+  /** A peer's new stream (server: a request). */
+  protected abstract onNewStream(event: HeadersReceived): void
+
+  #armSettingsTimer(): void {
+    const deadline = this.connection.nextDeadline()
+    if (this.#settingsTimer !== undefined) clearTimeout(this.#settingsTimer)
+    this.#settingsTimer = undefined
+    if (deadline === undefined || this.#closed) return
+    this.#settingsTimer = setTimeout(
+      () => {
+        this.#dispatch(this.connection.tick())
+        this.flush()
+      },
+      Math.max(0, deadline - Date.now()),
+    )
+    this.#settingsTimer.unref()
+  }
+
+  #armKeepAlive(): void {
+    if (this.#keepAliveInterval <= 0 || this.#closed) return
+    if (this.#keepAlive !== undefined) clearTimeout(this.#keepAlive)
+    this.#keepAlive = setTimeout(() => {
+      if (this.#keepAlivePing !== undefined) {
+        // The last keep-alive PING went unanswered for a whole interval: the peer is gone.
+        this.#destroy(
+          new ConnectionError(ErrorCode.NO_ERROR, 'keepalive-timeout', 'PING not answered', 'local'),
+        )
+        this.socket.destroy()
+        return
+      }
+      this.#keepAlivePing = this.connection.ping()
+      this.flush()
+      this.#armKeepAlive()
+    }, this.#keepAliveInterval)
+    this.#keepAlive.unref()
+  }
+
+  #destroy(error: Error | undefined): void {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#settingsTimer !== undefined) clearTimeout(this.#settingsTimer)
+    if (this.#keepAlive !== undefined) clearTimeout(this.#keepAlive)
+    const failure = error ?? new Error('session closed')
+    for (const [id, handle] of this.streams) {
+      handle.onReset(
+        failure instanceof StreamError
+          ? failure
+          : Object.assign(new StreamError(id, ErrorCode.CANCEL, 'session-closed', failure.message, 'local'), {
+              retryable: false,
+              cause: failure,
+            }),
+      )
+    }
+    this.streams.clear()
+    if (!this.socket.destroyed) this.socket.destroy()
+    if (error !== undefined && this.listenerCount('error') > 0) this.emit('error', error)
+    this.emit('close', error)
+  }
+}
