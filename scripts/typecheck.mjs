@@ -16,9 +16,12 @@ for (const pkg of readdirSync('packages')) {
 }
 for (const p of ['bench/tsconfig.json', 'test/tsconfig.json']) if (existsSync(p)) projects.push(p)
 
+// The workspace's own TypeScript, whether or not node_modules/.bin is on PATH.
+const tsc = join('node_modules', '.bin', process.platform === 'win32' ? 'tsc.cmd' : 'tsc')
+
 let failed = 0
 for (const p of projects) {
-  const r = spawnSync('tsc', ['--noEmit', '-p', p], { stdio: 'inherit', shell: false })
+  const r = spawnSync(tsc, ['--noEmit', '-p', p], { stdio: 'inherit', shell: false })
   if (r.status !== 0) {
     failed++
     console.error(`typecheck failed: ${p}`)
