@@ -946,6 +946,12 @@ export class Connection {
         `stream ${streamId}: more than the buffered-bytes limit queued; wait for streamDrained`,
       )
     }
+    const last = stream.out.at(-1)
+    if (data.length === 0 && options.endStream === true && last?.kind === 'data') {
+      // end() after write(): END_STREAM rides on the queued DATA instead of an empty frame of its own.
+      last.endStream = true
+      return stream.queuedBytes < this.#limits.streamHighWaterMark
+    }
     this.#enqueue(stream, { kind: 'data', data, offset: 0, endStream: options.endStream === true })
     stream.queuedBytes += data.length
     this.#queuedBytes += data.length

@@ -20,6 +20,9 @@ export type OutgoingHeaders =
   | ReadonlyArray<readonly [string, string]>
 export type IncomingHeaders = Record<string, string | string[]>
 
+/** DATA payloads at least this large are written by reference rather than copied into a batch. */
+const LARGE_CHUNK = 16 * 1024
+
 export interface SessionOptions {
   /** Engine options (settings, windows, limits); the role is set by the server or client. */
   connection?: Omit<ConnectionOptions, 'role'>
@@ -200,6 +203,7 @@ export abstract class NodeSession extends EventEmitter {
   readonly connection: Connection
   protected readonly streams = new Map<number, StreamHandle>()
   #flushing = false
+  #flushScheduled = false
   #again = false
   #blocked = false
   #closed = false
@@ -224,7 +228,7 @@ export abstract class NodeSession extends EventEmitter {
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('drain', () => {
       this.#blocked = false
-      this.flush()
+      this.flushNow()
     })
     socket.on('error', (error) => this.#destroy(error))
     socket.on('close', () => this.#destroy(undefined))
@@ -238,7 +242,7 @@ export abstract class NodeSession extends EventEmitter {
       })
     }
     this.#armKeepAlive()
-    this.flush()
+    this.flushNow()
   }
 
   get closed(): boolean {
@@ -256,7 +260,7 @@ export abstract class NodeSession extends EventEmitter {
   destroy(code: number = ErrorCode.NO_ERROR): void {
     if (this.#closed) return
     this.connection.goAway(code)
-    this.flush()
+    this.flushNow()
     this.#destroy(
       new ConnectionError(code, 'destroyed', 'session destroyed by the application', 'application'),
     )
@@ -290,8 +294,21 @@ export abstract class NodeSession extends EventEmitter {
     this.flush()
   }
 
-  /** Writes whatever the engine has to send, as far as the socket accepts it. */
+  /**
+   * Asks for what the engine has queued to be written. Calls made while handling one batch of input (or
+   * in one turn of the event loop) are coalesced into a single write at the end of it.
+   */
   flush(): void {
+    if (this.#closed || this.#flushScheduled) return
+    this.#flushScheduled = true
+    queueMicrotask(() => {
+      this.#flushScheduled = false
+      this.flushNow()
+    })
+  }
+
+  /** Writes whatever the engine has to send, as far as the socket accepts it, now. */
+  flushNow(): void {
     if (this.#closed) return
     if (this.#flushing) {
       this.#again = true
@@ -301,19 +318,10 @@ export abstract class NodeSession extends EventEmitter {
     try {
       do {
         this.#again = false
-        if (!this.#blocked && this.connection.wantsWrite) {
-          this.socket.cork()
-          try {
-            while (!this.#blocked) {
-              const chunks = this.connection.pullOutbound()
-              if (chunks.length === 0) break
-              for (const chunk of chunks) {
-                if (!this.socket.write(chunk)) this.#blocked = true
-              }
-            }
-          } finally {
-            this.socket.uncork()
-          }
+        while (!this.#blocked && this.connection.wantsWrite) {
+          const chunks = this.connection.pullOutbound()
+          if (chunks.length === 0) break
+          this.#write(chunks)
         }
         this.#dispatch(this.connection.takeEvents())
       } while (this.#again)
@@ -327,11 +335,45 @@ export abstract class NodeSession extends EventEmitter {
     }
   }
 
+  /**
+   * Small chunks (frame headers, control frames, header blocks, short DATA) are copied into one buffer so
+   * a batch costs one write; large DATA payloads go to the socket by reference, in order.
+   */
+  #write(chunks: Uint8Array[]): void {
+    let start = 0
+    let small = 0
+    const emit = (from: number, to: number) => {
+      if (to - from === 1) this.#send(chunks[from]!)
+      else if (to > from) this.#send(Buffer.concat(chunks.slice(from, to), small))
+      small = 0
+    }
+    this.socket.cork()
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i]!
+      if (chunk.length >= LARGE_CHUNK) {
+        emit(start, i)
+        this.#send(chunk)
+        start = i + 1
+      } else {
+        small += chunk.length
+      }
+    }
+    emit(start, chunks.length)
+    this.socket.uncork()
+  }
+
+  #send(chunk: Uint8Array): void {
+    const buffer = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    if (!this.socket.write(buffer)) this.#blocked = true
+  }
+
   #onData(chunk: Buffer): void {
     if (this.#closed) return
     this.#armKeepAlive()
     this.#dispatch(this.connection.receive(chunk))
-    this.flush()
+    this.flushNow()
   }
 
   #dispatch(events: ConnectionEvent[]): void {

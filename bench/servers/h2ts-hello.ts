@@ -1,0 +1,49 @@
+/**
+ * The h2ts "hello" server for the h2load benchmark, the twin of node-hello.ts: every request (any method,
+ * any path) gets 200, `content-type: text/plain` and the body `hello` (or `--size N` bytes); request bodies
+ * are read and dropped.
+ *
+ *   npx tsx --conditions=@h2ts/source bench/servers/h2ts-hello.ts --port 0 [--size N] [--tls --cert F --key F]
+ *
+ * Prints exactly `listening on <port>` when ready; exits cleanly on SIGTERM or SIGINT.
+ */
+import { readFileSync } from 'node:fs'
+import { createServer } from '@h2ts/streams/node'
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(name)
+  if (i < 0) return undefined
+  const v = process.argv[i + 1]
+  if (v === undefined) throw new Error(`${name} needs a value`)
+  return v
+}
+
+const port = Number(flag('--port') ?? 0)
+const size = flag('--size')
+const tls = process.argv.includes('--tls')
+const body = size === undefined ? Buffer.from('hello') : Buffer.alloc(Number(size), 'x')
+const headers = { 'content-type': 'text/plain', 'content-length': body.length }
+
+let tlsOptions: { cert: Buffer; key: Buffer } | undefined
+if (tls) {
+  const cert = flag('--cert')
+  const key = flag('--key')
+  if (cert === undefined || key === undefined) throw new Error('--tls needs --cert FILE and --key FILE')
+  tlsOptions = { cert: readFileSync(cert), key: readFileSync(key) }
+}
+
+const server = createServer(tlsOptions === undefined ? {} : { tls: tlsOptions }, (req, res) => {
+  req.body.resume()
+  res.respond(200, headers)
+  res.end(body)
+})
+
+const actual = await server.listen(port, '127.0.0.1')
+process.stdout.write(`listening on ${actual}\n`)
+
+const stop = () => {
+  server.destroy().then(() => process.exit(0))
+  setTimeout(() => process.exit(0), 1000).unref()
+}
+process.once('SIGTERM', stop)
+process.once('SIGINT', stop)
