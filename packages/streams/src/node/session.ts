@@ -22,6 +22,8 @@ export type IncomingHeaders = Record<string, string | string[]>
 
 /** DATA payloads at least this large are written by reference rather than copied into a batch. */
 const LARGE_CHUNK = 16 * 1024
+/** Bytes taken from the engine per write batch. */
+const PULL_BUDGET = 1024 * 1024
 
 export interface SessionOptions {
   /** Engine options (settings, windows, limits); the role is set by the server or client. */
@@ -319,7 +321,7 @@ export abstract class NodeSession extends EventEmitter {
       do {
         this.#again = false
         while (!this.#blocked && this.connection.wantsWrite) {
-          const chunks = this.connection.pullOutbound()
+          const chunks = this.connection.pullOutbound(PULL_BUDGET)
           if (chunks.length === 0) break
           this.#write(chunks)
         }
