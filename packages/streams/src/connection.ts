@@ -117,6 +117,8 @@ class Stream {
   recvWindow: number
   /** Consumed by the application, not yet released with WINDOW_UPDATE. */
   unreleased = 0
+  /** Delivered in dataReceived events and not yet reported consumed. */
+  unconsumed = 0
   readonly out: OutItem[] = []
   queuedBytes = 0
   /** sendData returned false: report streamDrained when the queue gets low. */
@@ -443,6 +445,7 @@ export class Connection {
       )
       return
     }
+    stream.unconsumed += frame.data.length
     this.#events.push({ type: 'dataReceived', streamId: id, data: frame.data, endStream })
     if (endStream) this.#endRemote(stream)
   }
@@ -981,9 +984,13 @@ export class Connection {
    * WINDOW_UPDATE frames are batched: sent once half of a window has been consumed.
    */
   consumed(streamId: number, n: number): void {
-    if (n <= 0) return
     const stream = this.#streams.get(streamId)
-    if (stream !== undefined && stream.state !== 'half-closed-remote' && stream.state !== 'closed') {
+    // A closed stream gave back its unconsumed bytes when it closed (see #close).
+    if (stream === undefined) return
+    n = Math.min(n, stream.unconsumed)
+    if (n <= 0) return
+    stream.unconsumed -= n
+    if (stream.state !== 'half-closed-remote') {
       stream.unreleased += n
       if (stream.unreleased >= this.#local.initialWindowSize / 2) {
         this.#queueControl(windowUpdate(streamId, stream.unreleased))
@@ -1236,6 +1243,11 @@ export class Connection {
     if (!stream.opened) {
       const at = this.#pendingOpens.indexOf(stream)
       if (at >= 0) this.#pendingOpens.splice(at, 1)
+    }
+    // Bytes delivered but never consumed would otherwise hold the connection window shut forever.
+    if (stream.unconsumed > 0) {
+      this.#releaseConnection(stream.unconsumed)
+      stream.unconsumed = 0
     }
     stream.state = 'closed'
     this.#streams.delete(stream.id)

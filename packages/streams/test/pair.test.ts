@@ -141,4 +141,22 @@ describe('client and server engines back to back', () => {
     p.pump()
     expect(ofType(p.clientEvents, 'pingAcknowledged')[0]?.rtt).toBe(7)
   })
+
+  it('bytes a closed stream never had consumed are given back to the connection window', () => {
+    // The server answers without reading the upload: 60,000 bytes per stream are never consumed.
+    const p = pair({}, {}, (e, server) => {
+      if (e.type === 'headersReceived' && e.kind === 'request') {
+        server.sendHeaders(e.streamId, [[':status', '200']], { endStream: true })
+      }
+    })
+    for (let i = 0; i < 5; i++) {
+      const id = p.client.request(post('/ignored'))
+      p.client.sendData(id, body(60_000), { endStream: true })
+      p.pump()
+    }
+    // 300,000 bytes went through a 65,535-byte connection window: only possible if it was released.
+    const got = ofType(p.serverEvents, 'dataReceived').reduce((n, e) => n + e.data.length, 0)
+    expect(got).toBe(300_000)
+    expect(ofType(p.clientEvents, 'headersReceived')).toHaveLength(5)
+  })
 })
