@@ -1304,11 +1304,14 @@ export class Connection {
   }
 
   #queueUrgent(frame: Uint8Array): void {
+    // After a connection error only its GOAWAY goes out (#fail queues it directly).
+    if (this.#failed !== undefined) return
     this.#urgent.push(frame)
     this.#checkControlQueue()
   }
 
   #queueControl(frame: Uint8Array): void {
+    if (this.#failed !== undefined) return
     this.#control.push(frame)
     this.#checkControlQueue()
   }
@@ -1319,10 +1322,13 @@ export class Connection {
       this.#urgent.length + this.#control.length > this.#limits.maxQueuedControlFrames &&
       this.#failed === undefined
     ) {
-      throw new ConnectionError(
-        ErrorCode.ENHANCE_YOUR_CALM,
-        'control-frame-flood',
-        `over ${this.#limits.maxQueuedControlFrames} queued control frames`,
+      // Failing (not throwing) keeps the application's own calls (resetStream, consumed) from seeing it.
+      this.#fail(
+        new ConnectionError(
+          ErrorCode.ENHANCE_YOUR_CALM,
+          'control-frame-flood',
+          `over ${this.#limits.maxQueuedControlFrames} queued control frames`,
+        ),
       )
     }
   }
