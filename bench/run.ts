@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { formatFramesResult, runFramesBench } from './frames.bench.js'
+import { formatH2loadResult, runH2loadBench } from './h2load.bench.js'
 import { formatHpackResult, runHpackBench } from './hpack.bench.js'
 
 const args = process.argv.slice(2)
@@ -36,6 +37,13 @@ const parts: Part[] = [
     async run() {
       const r = await runFramesBench({ quick })
       return { data: r, markdown: formatFramesResult(r) }
+    },
+  },
+  {
+    name: 'h2load',
+    async run() {
+      const r = await runH2loadBench({ quick, log: (s) => console.error(s) })
+      return { data: r, markdown: formatH2loadResult(r) }
     },
   },
 ]

@@ -1,0 +1,352 @@
+/**
+ * h2load benchmark: nghttp2's load generator against small "hello" servers, one per implementation, each
+ * started fresh for every run (so its peak RSS belongs to that run).
+ *
+ *   pnpm bench --filter h2load                 (or: npx tsx --conditions=@h2ts/source bench/h2load.bench.ts [--quick])
+ *
+ * Shapes: `-c 1 -m 100`, `-c 10 -m 10`, `-c 100 -m 1` on 5-byte responses, and 1 MiB responses with
+ * `-c 10 -m 1`, each over cleartext h2 (prior knowledge) and TLS (ALPN h2). The request count of a shape is
+ * calibrated on the first server so that one run takes about 2 s (0.6 s with --quick), and is the same for
+ * every server. Each run: start the server, a short warm-up h2load, the measured h2load, read the server's
+ * VmHWM, stop it. Servers alternate (ABBA) over several rounds and the median run is reported. The server
+ * runs on CPU 0 and h2load on CPU 1 (`taskset`) when both exist. A run with any failed, errored or timed-out
+ * request, a non-2xx status or a protocol other than h2 is reported as failed, never as a speed.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import {
+  type Daemon,
+  findCommand,
+  makeTempDir,
+  run,
+  selfSignedCert,
+  sleep,
+  spawnDaemon,
+  writeCertFiles,
+} from '../test/support/peers.js'
+
+const benchDir = dirname(fileURLToPath(import.meta.url))
+const repoRoot = join(benchDir, '..')
+
+/** A server under benchmark: a command taking `--port N [--size N] [--tls --cert F --key F]`. */
+export interface H2loadServer {
+  name: string
+  /** The script the command runs; an entry whose script does not exist is skipped. */
+  script: string
+  cmd: string[]
+}
+
+const tsx = (script: string): H2loadServer['cmd'] => [
+  process.execPath,
+  '--conditions=@h2ts/source',
+  '--import',
+  'tsx',
+  join(benchDir, script),
+]
+
+/** The first entry is the reference: it calibrates the request counts and every ratio is against it. */
+export const servers: H2loadServer[] = [
+  { name: 'node:http2', script: 'servers/node-hello.ts', cmd: tsx('servers/node-hello.ts') },
+  { name: 'h2ts', script: 'servers/h2ts-hello.ts', cmd: tsx('servers/h2ts-hello.ts') },
+]
+
+export interface H2loadShape {
+  name: string
+  tls: boolean
+  clients: number
+  streams: number
+  /** Response body bytes (`--size`); undefined for the 5-byte `hello`. */
+  size?: number
+}
+
+const MiB = 1 << 20
+const shapes: H2loadShape[] = [false, true].flatMap((tls) => [
+  { name: '-c 1 -m 100', tls, clients: 1, streams: 100 },
+  { name: '-c 10 -m 10', tls, clients: 10, streams: 10 },
+  { name: '-c 100 -m 1', tls, clients: 100, streams: 1 },
+  { name: '1 MiB, -c 10 -m 1', tls, clients: 10, streams: 1, size: MiB },
+])
+
+export interface H2loadRun {
+  ok: boolean
+  /** Why the run does not count, when it failed. */
+  error?: string
+  reqPerSec: number
+  /** Total bytes on the wire (h2load's `traffic` total) per second, in 10^6 bytes. */
+  mbPerSec: number
+  seconds: number
+  requests: { total: number; succeeded: number; failed: number; errored: number; timeout: number }
+  status2xx: number
+  protocol: string
+  /** The server's VmHWM at the end of the run, KiB. */
+  peakRssKiB: number
+}
+
+export interface H2loadServerResult {
+  name: string
+  runs: H2loadRun[]
+  failedRuns: number
+  /** Medians over the successful runs; absent when none succeeded. */
+  median?: { reqPerSec: number; mbPerSec: number; peakRssMiB: number }
+  /** median req/s ÷ the reference server's median req/s. */
+  ratio?: number
+}
+
+export interface H2loadBenchResult {
+  h2load?: string
+  /** Set when the benchmark could not run at all. */
+  skipped?: string
+  pinned: boolean
+  rounds: number
+  reference: string
+  missing: string[]
+  shapes: Array<H2loadShape & { transport: string; requests: number; servers: H2loadServerResult[] }>
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+/** Parses h2load's summary. Exported for tests. */
+export function parseH2loadOutput(out: string): Omit<H2loadRun, 'ok' | 'peakRssKiB' | 'error'> {
+  const fin = /finished in ([\d.]+)(us|ms|s), ([\d.]+) req\/s/.exec(out)
+  const req =
+    /requests: (\d+) total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(
+      out,
+    )
+  const status = /status codes: (\d+) 2xx/.exec(out)
+  const traffic = /traffic: \S+ \((\d+)\) total/.exec(out)
+  const proto = /Application protocol: (\S+)/.exec(out)
+  if (!fin || !req || !status || !traffic) throw new Error(`cannot parse h2load output:\n${out.slice(-2000)}`)
+  const unit = { us: 1e-6, ms: 1e-3, s: 1 }[fin[2] as 'us' | 'ms' | 's']
+  const seconds = Number(fin[1]) * unit
+  return {
+    reqPerSec: Number(fin[3]),
+    mbPerSec: seconds > 0 ? Number(traffic[1]) / seconds / 1e6 : 0,
+    seconds,
+    requests: {
+      total: Number(req[1]),
+      succeeded: Number(req[2]),
+      failed: Number(req[3]),
+      errored: Number(req[4]),
+      timeout: Number(req[5]),
+    },
+    status2xx: Number(status[1]),
+    protocol: proto?.[1] ?? 'none',
+  }
+}
+
+function peakRssKiB(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) : Number.NaN
+  } catch {
+    return Number.NaN
+  }
+}
+
+interface Env {
+  h2load: string
+  pin: boolean
+  certFile: string
+  keyFile: string
+  log: (s: string) => void
+}
+
+async function startServer(
+  server: H2loadServer,
+  shape: H2loadShape,
+  env: Env,
+): Promise<{ d: Daemon; port: number }> {
+  const args = [...server.cmd.slice(1), '--port', '0']
+  if (shape.size !== undefined) args.push('--size', String(shape.size))
+  if (shape.tls) args.push('--tls', '--cert', env.certFile, '--key', env.keyFile)
+  const d = env.pin
+    ? spawnDaemon('taskset', ['-c', '0', server.cmd[0]!, ...args], { cwd: repoRoot })
+    : spawnDaemon(server.cmd[0]!, args, { cwd: repoRoot })
+  const t0 = Date.now()
+  const deadline = t0 + 20_000
+  for (;;) {
+    const m = /^listening on (\d+)$/m.exec(d.output())
+    if (m) return { d, port: Number(m[1]) }
+    if (d.child.exitCode !== null || d.child.signalCode !== null || Date.now() > deadline) {
+      const how = `exit ${d.child.exitCode ?? '-'}, signal ${d.child.signalCode ?? '-'}`
+      await d.close()
+      throw new Error(
+        `${server.name} did not start (${how}, ${Date.now() - t0} ms): ${d.output().slice(-2000)}`,
+      )
+    }
+    await sleep(20)
+  }
+}
+
+async function h2load(env: Env, shape: H2loadShape, port: number, n: number): Promise<H2loadRun> {
+  const url = `${shape.tls ? 'https' : 'http'}://127.0.0.1:${port}/`
+  const args = ['-n', String(n), '-c', String(shape.clients), '-m', String(shape.streams), '-t', '1', url]
+  const r = env.pin
+    ? await run('taskset', ['-c', '1', env.h2load, ...args], { timeoutMs: 120_000 })
+    : await run(env.h2load, args, { timeoutMs: 120_000 })
+  const out = r.stdout.toString('utf8')
+  const p = parseH2loadOutput(out)
+  const problems: string[] = []
+  if (r.code !== 0) problems.push(`h2load exit ${r.code}: ${r.stderr.trim().slice(0, 200)}`)
+  const q = p.requests
+  if (q.failed || q.errored || q.timeout)
+    problems.push(`${q.failed} failed, ${q.errored} errored, ${q.timeout} timeout`)
+  if (q.succeeded !== n || p.status2xx !== n)
+    problems.push(`${q.succeeded}/${n} succeeded, ${p.status2xx} 2xx`)
+  const want = shape.tls ? 'h2' : 'h2c'
+  if (p.protocol !== want) problems.push(`protocol ${p.protocol}, not ${want}`)
+  const result: H2loadRun = { ok: problems.length === 0, ...p, peakRssKiB: Number.NaN }
+  if (problems.length > 0) result.error = problems.join('; ')
+  return result
+}
+
+/** One run on a fresh server: warm-up, measured h2load, peak RSS. Failures become failed runs. */
+async function oneRun(server: H2loadServer, shape: H2loadShape, n: number, warmup: number, env: Env) {
+  let started: { d: Daemon; port: number } | undefined
+  try {
+    try {
+      started = await startServer(server, shape, env)
+    } catch (e) {
+      // One retry: a start can fail for reasons of the moment (e.g. a busy machine); twice is the server's.
+      env.log(`h2load: ${e instanceof Error ? e.message : String(e)}; retrying once`)
+      started = await startServer(server, shape, env)
+    }
+    if (warmup > 0) await h2load(env, shape, started.port, warmup)
+    const r = await h2load(env, shape, started.port, n)
+    r.peakRssKiB = peakRssKiB(started.d.pid)
+    return r
+  } catch (e) {
+    const error = e instanceof Error ? e.message : String(e)
+    return {
+      ok: false,
+      error,
+      reqPerSec: 0,
+      mbPerSec: 0,
+      seconds: 0,
+      requests: { total: n, succeeded: 0, failed: 0, errored: 0, timeout: 0 },
+      status2xx: 0,
+      protocol: 'none',
+      peakRssKiB: Number.NaN,
+    } satisfies H2loadRun
+  } finally {
+    await started?.d.close()
+  }
+}
+
+export async function runH2loadBench(opts: {
+  quick: boolean
+  log?: (s: string) => void
+}): Promise<H2loadBenchResult> {
+  const log = opts.log ?? console.log
+  const reference = servers[0]!
+  const h2loadPath = findCommand('h2load')
+  const pin = findCommand('taskset') !== undefined && cpus().length >= 2
+  const rounds = opts.quick ? 3 : 5
+  const result: H2loadBenchResult = {
+    pinned: pin,
+    rounds,
+    reference: reference.name,
+    missing: [],
+    shapes: [],
+  }
+  if (h2loadPath === undefined) {
+    result.skipped = 'h2load is not installed (apt-get install nghttp2-client)'
+    log(`h2load: SKIPPED, ${result.skipped}`)
+    return result
+  }
+  const version = await run(h2loadPath, ['--version'], { timeoutMs: 5000 })
+  result.h2load = version.stdout.toString().trim()
+  const present = servers.filter((s) => existsSync(join(benchDir, s.script)))
+  result.missing = servers.filter((s) => !present.includes(s)).map((s) => s.name)
+  for (const m of result.missing) log(`h2load: ${m} skipped (its script does not exist yet)`)
+
+  const tmp = makeTempDir('h2ts-h2load-')
+  try {
+    const { certFile, keyFile } = await writeCertFiles(tmp.path, await selfSignedCert())
+    const env: Env = { h2load: h2loadPath, pin, certFile, keyFile, log }
+    const target = opts.quick ? 0.6 : 2
+    for (const shape of shapes) {
+      const transport = shape.tls ? 'TLS' : 'h2c'
+      const slots = shape.clients * shape.streams
+      // Calibrate the request count on the reference server.
+      const calN = Math.max(slots * 4, shape.size === undefined ? 5000 : 200)
+      const cal = await oneRun(reference, shape, calN, Math.round(calN / 2), env)
+      if (!cal.ok) throw new Error(`calibration of ${shape.name} (${transport}) failed: ${cal.error}`)
+      const cap = shape.size === undefined ? 2_000_000 : 20_000
+      const n = Math.min(cap, Math.max(slots * 4, Math.round((cal.reqPerSec * target) / slots) * slots))
+      const warmup = Math.max(slots, Math.min(n / 10, shape.size === undefined ? 2000 : 50))
+      const byServer = new Map(present.map((s) => [s.name, [] as H2loadRun[]]))
+      for (let round = 0; round < rounds; round++) {
+        const order = round % 2 === 0 ? present : [...present].reverse()
+        for (const server of order) {
+          const r = await oneRun(server, shape, n, Math.round(warmup), env)
+          byServer.get(server.name)!.push(r)
+          log(
+            `h2load ${transport} ${shape.name} ${server.name} round ${round + 1}/${rounds}: ` +
+              (r.ok
+                ? `${Math.round(r.reqPerSec)} req/s, ${r.mbPerSec.toFixed(1)} MB/s, ${(r.peakRssKiB / 1024).toFixed(0)} MiB`
+                : `FAILED ${r.error}`),
+          )
+        }
+      }
+      const results: H2loadServerResult[] = present.map((s) => {
+        const runs = byServer.get(s.name)!
+        const ok = runs.filter((r) => r.ok)
+        const res: H2loadServerResult = { name: s.name, runs, failedRuns: runs.length - ok.length }
+        if (ok.length > 0)
+          res.median = {
+            reqPerSec: median(ok.map((r) => r.reqPerSec)),
+            mbPerSec: median(ok.map((r) => r.mbPerSec)),
+            peakRssMiB: median(ok.map((r) => r.peakRssKiB)) / 1024,
+          }
+        return res
+      })
+      const ref = results.find((r) => r.name === reference.name)?.median?.reqPerSec
+      for (const r of results) if (r.median && ref) r.ratio = r.median.reqPerSec / ref
+      result.shapes.push({ ...shape, transport, requests: n, servers: results })
+    }
+  } finally {
+    await tmp.cleanup()
+  }
+  return result
+}
+
+const fmt = (x: number, digits = 0) =>
+  x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+
+export function formatH2loadResult(r: H2loadBenchResult): string {
+  if (r.skipped !== undefined) return `Skipped: ${r.skipped}.`
+  const lines = [
+    `${r.h2load ?? 'h2load'}; median of ${r.rounds} alternating runs per server, a fresh server per run` +
+      `${r.pinned ? ', server on CPU 0 and h2load on CPU 1' : ' (not pinned to CPUs)'}.` +
+      ' MB/s counts all bytes on the wire; RSS is the server process peak (VmHWM, includes the tsx loader).' +
+      (r.missing.length > 0 ? ` Not measured (no script yet): ${r.missing.join(', ')}.` : ''),
+    '',
+    `| transport | shape | requests | server | req/s | MB/s | peak RSS MiB | req/s ÷ ${r.reference} | failed runs |`,
+    '|---|---|---:|---|---:|---:|---:|---:|---:|',
+  ]
+  for (const s of r.shapes) {
+    for (const v of s.servers) {
+      const m = v.median
+      const failed = v.failedRuns > 0 ? `${v.failedRuns}/${v.runs.length}` : '0'
+      lines.push(
+        m === undefined
+          ? `| ${s.transport} | ${s.name} | ${fmt(s.requests)} | ${v.name} | FAILED | | | | ${failed}: ${v.runs.find((x) => !x.ok)?.error ?? ''} |`
+          : `| ${s.transport} | ${s.name} | ${fmt(s.requests)} | ${v.name} | ${fmt(m.reqPerSec)} | ${fmt(m.mbPerSec, 1)} | ${fmt(m.peakRssMiB, 0)} | ${v.ratio === undefined ? '' : `${v.ratio.toFixed(2)}×`} | ${failed} |`,
+      )
+    }
+  }
+  const failures = new Set<string>()
+  for (const s of r.shapes)
+    for (const v of s.servers)
+      for (const run of v.runs) if (!run.ok) failures.add(`${s.transport} ${s.name}, ${v.name}: ${run.error}`)
+  if (failures.size > 0) lines.push('', 'Failed runs:', '', ...[...failures].map((f) => `- ${f}`))
+  return lines.join('\n')
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  const r = await runH2loadBench({ quick: process.argv.includes('--quick'), log: (s) => console.error(s) })
+  console.log(formatH2loadResult(r))
+}
