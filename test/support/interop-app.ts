@@ -27,10 +27,27 @@ export interface InteropAppStats {
 
 export function createInteropApp(): { handler: SubjectHandler; stats: InteropAppStats } {
   const stats: InteropAppStats = { requests: 0, active: 0, peakActive: 0, errors: [] }
-  const handler: SubjectHandler = async (req, res) => {
+  const handler: SubjectHandler = async (req, response) => {
     stats.requests++
     stats.active++
     stats.peakActive = Math.max(stats.peakActive, stats.active)
+    // A handler stops counting as active when it ends its response: the END_STREAM that lets the client
+    // open its next stream follows that call, while the handler's own return may come a few ticks later.
+    let counted = true
+    const release = () => {
+      if (counted) {
+        counted = false
+        stats.active--
+      }
+    }
+    const res: typeof response = {
+      respond: (status, headers) => response.respond(status, headers),
+      write: (chunk) => response.write(chunk),
+      end: (trailers) => {
+        release()
+        return response.end(trailers)
+      },
+    }
     try {
       const url = new URL(req.path, 'http://x')
       const hold = Number(url.searchParams.get('hold') ?? 0)
@@ -98,7 +115,7 @@ export function createInteropApp(): { handler: SubjectHandler; stats: InteropApp
       stats.errors.push(e)
       throw e
     } finally {
-      stats.active--
+      release()
     }
   }
   return { handler, stats }

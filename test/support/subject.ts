@@ -12,6 +12,7 @@ import { once } from 'node:events'
 import * as http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import type { CertPair } from './peers.js'
+import { h2tsClient, h2tsServer } from './subject-h2ts.js'
 
 // ---------------------------------------------------------------------------------------------------------
 // Server side
@@ -123,11 +124,17 @@ export async function startNodeHttp2Server(
       scheme: String(headers[':scheme'] ?? ''),
       authority: String(headers[':authority'] ?? ''),
       headers: splitHeaders(headers),
-      body: stream,
+      // A for-await loop over the Http2Stream itself would destroy it (both sides) when the loop ends,
+      // which node:http2 signals with RST_STREAM(NO_ERROR): iterate without destroying.
+      body: { [Symbol.asyncIterator]: () => stream.iterator({ destroyOnReturn: false }) },
     }
     const res: SubjectResponse = {
       respond(status, h = {}) {
-        stream.respond({ ':status': status, ...h }, { waitForTrailers: true })
+        // node:http2 ends a stream whose 'wantTrailers' gets no trailers with RST_STREAM(NO_ERROR) instead of
+        // END_STREAM, which a strict client reads as a response cut short (RFC 9113 §8.1 allows that reset
+        // only after END_STREAM). So wait for trailers only when the app will send some: it says so up front
+        // with the request header x-want-trailers (see interop-app.ts).
+        stream.respond({ ':status': status, ...h }, { waitForTrailers: headers['x-want-trailers'] === '1' })
       },
       async write(chunk) {
         if (stream.destroyed || stream.writableEnded) throw new Error('stream is closed')
@@ -270,12 +277,14 @@ export const nodeHttp2Client: SubjectClient = async (opts) => {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// The subjects the interop tests run against. Add h2ts here when its adapters exist.
+// The subjects the interop tests run against: node:http2 (the control) and h2ts.
 
 export const serverSubjects: Array<{ name: string; server: SubjectServer }> = [
   { name: 'node:http2', server: nodeHttp2Server },
+  { name: 'h2ts', server: h2tsServer },
 ]
 
 export const clientSubjects: Array<{ name: string; client: SubjectClient }> = [
   { name: 'node:http2', client: nodeHttp2Client },
+  { name: 'h2ts', client: h2tsClient },
 ]

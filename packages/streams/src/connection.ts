@@ -92,6 +92,12 @@ export interface ConnectionOptions {
   scheduler?: WriteScheduler
   /** The clock, in milliseconds (default Date.now). */
   now?: () => number
+  /**
+   * Client: how many streams to open before the server's first SETTINGS says how many it allows (default
+   * 100, as nghttp2 and Go do). The protocol's initial value is unlimited (§6.5.2), but a client that opens
+   * hundreds of streams in its first flight gets most of them refused.
+   */
+  initialPeerMaxConcurrentStreams?: number
 }
 
 /** Our settings by default: a server allows 100 concurrent streams; a client refuses server push. */
@@ -199,6 +205,7 @@ export class Connection {
   #goAwaySent: number | undefined
   #goAwayReceived: number | undefined
   #shutdownPing: string | undefined
+  #gotPeerSettings = false
   #failed: ConnectionError | undefined
   #finished = false
 
@@ -215,6 +222,8 @@ export class Connection {
       throw new UsageError('bad-option', 'connectionWindowSize must be in 65535..2^31-1')
     }
     this.#recvWindow = 65535
+    if (this.role === 'client')
+      this.#remote.maxConcurrentStreams = options.initialPeerMaxConcurrentStreams ?? 100
     this.#decoder = new FrameDecoder({
       preface: this.role === 'server' ? 'client' : 'server',
       // Frames up to our new size may arrive as soon as the peer has read our SETTINGS (before its ACK).
@@ -757,6 +766,11 @@ export class Connection {
       return
     }
     const previousWindow = this.#remote.initialWindowSize
+    if (!this.#gotPeerSettings) {
+      // The peer's real limit replaces our cautious assumption; absent from its SETTINGS, it is unlimited.
+      this.#gotPeerSettings = true
+      this.#remote.maxConcurrentStreams = INITIAL_SETTINGS.maxConcurrentStreams
+    }
     for (const setting of frame.settings) {
       if (setting.id === 0x2 /* ENABLE_PUSH */ && setting.value === 1 && this.role === 'client') {
         // §6.5.2: a server must not send ENABLE_PUSH = 1.
@@ -1044,6 +1058,12 @@ export class Connection {
    */
   shutdown(): void {
     if (this.#finished || this.#goAwaySent !== undefined || this.#shutdownPing !== undefined) return
+    if (this.role === 'client') {
+      // A client's GOAWAY names the last server-initiated (pushed) stream it processed: 2^31-1 would be an
+      // id of the client's own parity, which peers reject. Nothing is in flight to wait for: one step.
+      this.goAway(ErrorCode.NO_ERROR)
+      return
+    }
     this.#queueUrgent(goAwayFrame(MAX_STREAM_ID, ErrorCode.NO_ERROR, ''))
     this.#shutdownPing = pingKey(this.ping())
   }

@@ -97,7 +97,15 @@ export class ClientRequest extends OutgoingBody {
   /** @internal */
   onReset(error: StreamError): void {
     this.#reject(error)
+    // A body that arrived whole stays readable (IncomingBody.fail ignores it); one cut short fails, even
+    // with NO_ERROR: without END_STREAM the response is incomplete, and a proxy must not pass a
+    // truncated body on as if it were whole.
     this.#body?.fail(error)
+    if (error.code === ErrorCode.NO_ERROR && this.#body?.complete === true) {
+      // §8.1: after a complete response, RST_STREAM(NO_ERROR) asks us to stop sending the request body.
+      if (!this.writableFinished) this.destroy()
+      return
+    }
     this.fail(error)
   }
 

@@ -76,6 +76,7 @@ export class IncomingBody extends Readable {
   /** Trailers, once the body has ended (empty if there were none). */
   trailers: IncomingHeaders = {}
   #withheld = 0
+  #complete = false
 
   constructor(
     private readonly session: NodeSession,
@@ -92,9 +93,18 @@ export class IncomingBody extends Readable {
     }
   }
 
+  /** Body bytes received so far. */
+  bytesDelivered = 0
+
+  /** The whole body arrived (END_STREAM). */
+  get complete(): boolean {
+    return this.#complete
+  }
+
   /** @internal */
   deliver(data: Uint8Array): void {
     if (data.length === 0) return
+    this.bytesDelivered += data.length
     // The bytes belong to a socket chunk (or a frame buffer) that nothing else writes to: no copy.
     const ok = this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
     if (ok) this.session.consumed(this.streamId, data.length)
@@ -103,13 +113,19 @@ export class IncomingBody extends Readable {
 
   /** @internal */
   finish(trailers?: IncomingHeaders): void {
+    if (this.#complete) return
+    this.#complete = true
     if (trailers !== undefined) this.trailers = trailers
     this.push(null)
   }
 
-  /** @internal */
+  /**
+   * @internal A reset fails a body still arriving. A body that arrived whole stays readable: a server may
+   * reset a stream with NO_ERROR after its complete response, and the response must not be discarded
+   * (RFC 9113 §8.1).
+   */
   fail(error: Error): void {
-    if (!this.readableEnded) this.destroy(error)
+    if (!this.#complete) this.destroy(error)
   }
 }
 
@@ -408,7 +424,8 @@ export abstract class NodeSession extends EventEmitter {
           break
         }
         case 'streamDrained':
-        case 'windowUpdated':
+          // Only a drained queue releases a waiting write: a WINDOW_UPDATE alone may let out less than the
+          // writer would add, and the queue would grow without bound.
           this.streams.get(event.streamId)?.onDrained()
           break
         case 'streamClosed': {
