@@ -44,6 +44,7 @@ export class ClientRequest extends OutgoingBody {
   #resolve!: (r: ClientResponse) => void
   #reject!: (e: Error) => void
   #body: IncomingBody | undefined
+  #contentLength: number | undefined
   readonly #informational: Array<{ status: number; headers: IncomingHeaders }> = []
 
   constructor(
@@ -78,6 +79,7 @@ export class ClientRequest extends OutgoingBody {
     }
     const body = new IncomingBody(this.owner, this.streamId)
     this.#body = body
+    this.#contentLength = event.response?.contentLength
     this.#resolve({
       status: event.response!.status,
       headers,
@@ -97,15 +99,21 @@ export class ClientRequest extends OutgoingBody {
   /** @internal */
   onReset(error: StreamError): void {
     this.#reject(error)
-    // A body that arrived whole stays readable (IncomingBody.fail ignores it); one cut short fails, even
-    // with NO_ERROR: without END_STREAM the response is incomplete, and a proxy must not pass a
-    // truncated body on as if it were whole.
-    this.#body?.fail(error)
-    if (error.code === ErrorCode.NO_ERROR && this.#body?.complete === true) {
+    const body = this.#body
+    if (error.code === ErrorCode.NO_ERROR && body !== undefined) {
       // §8.1: after a complete response, RST_STREAM(NO_ERROR) asks us to stop sending the request body.
+      // node:http2 servers under load also end responses with RST_STREAM(NO_ERROR) in place of END_STREAM;
+      // like curl and node's client, take it as the end of the body (the sender says there is no error),
+      // unless a content-length shows bytes are missing.
+      if (body.complete || this.#contentLength === undefined || body.bytesDelivered === this.#contentLength) {
+        body.finish()
+      } else {
+        body.fail(error)
+      }
       if (!this.writableFinished) this.destroy()
       return
     }
+    body?.fail(error)
     this.fail(error)
   }
 
