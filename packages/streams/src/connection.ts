@@ -113,6 +113,8 @@ function defaultSettings(role: Role, limits: Limits): Settings {
 type OutItem =
   | { kind: 'headers'; fields: HeaderField[]; endStream: boolean }
   | { kind: 'data'; data: Uint8Array; offset: number; endStream: boolean }
+  /** RST_STREAM after what is queued before it (a reset that must not overtake a response). */
+  | { kind: 'reset'; code: number; endStream: true }
 
 class Stream {
   state: StreamState = 'idle'
@@ -179,6 +181,15 @@ export class Connection {
   readonly #streams = new Map<number, Stream>()
   #nextLocalId: number
   #lastRemoteId = 0
+  /** The highest peer stream id processed (not ignored after our GOAWAY), for GOAWAY's last-stream-id. */
+  #lastProcessedRemoteId = 0
+  /** Peer streams that were open and have closed (bounded), to tell them from never-used ids (§5.1.1). */
+  readonly #closedRemote = new Set<number>()
+  /** How many frames the constructor queued first (preface, SETTINGS): kept if we fail before writing. */
+  readonly #initialFrames: number
+  #wroteAnything = false
+  /** Our SETTINGS_INITIAL_WINDOW_SIZE as the peer has acknowledged it. */
+  #ackedInitialWindow: number
   #localActive = 0
   #remoteActive = 0
   /** Local streams whose opening HEADERS wait for concurrency, in id order. */
@@ -238,6 +249,8 @@ export class Connection {
       this.#control.push(windowUpdate(0, this.#connectionWindowSize - 65535))
       this.#recvWindow = this.#connectionWindowSize
     }
+    this.#initialFrames = this.#urgent.length
+    this.#ackedInitialWindow = INITIAL_SETTINGS.initialWindowSize
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -269,9 +282,7 @@ export class Connection {
   }
 
   streamState(streamId: number): StreamState {
-    const s = this.#streams.get(streamId)
-    if (s !== undefined) return s.opened || s.state !== 'idle' ? s.state : 'idle'
-    return this.#isIdle(streamId) ? 'idle' : 'closed'
+    return this.#stateOf(streamId)
   }
 
   /** Bytes queued to send on the stream (not yet handed out by pullOutbound). */
@@ -304,7 +315,22 @@ export class Connection {
       try {
         for (const item of this.#decoder.push(bytes)) {
           if (isFrameError(item)) {
-            // A stream-scope error the codec found alone (§6.3 PRIORITY length, §6.9 zero increment).
+            // A stream-scope error the codec found alone (§6.3 PRIORITY length, §6.9 zero increment). It is
+            // a connection error where the stream context makes it one: inside a header block (§6.10), or
+            // on an idle stream, where RST_STREAM must not be sent (§6.4).
+            if (this.#block !== undefined) {
+              throw new ConnectionError(
+                ErrorCode.PROTOCOL_ERROR,
+                'header-block-interrupted',
+                'expected CONTINUATION',
+              )
+            }
+            if (this.#stateOf(item.streamId) === 'idle') {
+              // A bad PRIORITY keeps its code (FRAME_SIZE_ERROR, §6.3); anything else on an idle stream is a
+              // PROTOCOL_ERROR (§5.1).
+              const code = item.frameType === FrameType.PRIORITY ? item.code : ErrorCode.PROTOCOL_ERROR
+              throw new ConnectionError(code, `${item.reason}-on-idle-stream`, item.message)
+            }
             this.#streamError(new StreamError(item.streamId, item.code, item.reason, item.message))
             continue
           }
@@ -407,7 +433,7 @@ export class Connection {
       // Not delivered: release its share of the connection window at once.
       this.#releaseConnection(flowLength)
       if (this.#recentlyReset.has(id) && !this.#expiredReset(id)) return
-      this.#checkRule(id, this.#isIdle(id) ? 'idle' : 'closed', 'DATA')
+      this.#checkRule(id, this.#stateOf(id), 'DATA')
       return
     }
     if (!this.#checkRule(id, stream.state, 'DATA')) {
@@ -427,7 +453,12 @@ export class Connection {
       return
     }
     stream.recvWindow -= flowLength
-    if (flowLength > frame.data.length) this.#releaseConnection(flowLength - frame.data.length)
+    if (flowLength > frame.data.length) {
+      // Padding is never delivered: give its share of both windows back at once (§6.9.1 counts it).
+      const padding = flowLength - frame.data.length
+      this.#releaseStream(stream, padding)
+      this.#releaseConnection(padding)
+    }
     if (!stream.gotHeaders) {
       // §8.1: DATA before the (final) header section.
       this.#releaseConnection(frame.data.length)
@@ -554,11 +585,20 @@ export class Connection {
   ): void {
     const stream = this.#streams.get(id)
     if (stream === undefined || !this.#knownToPeer(stream)) {
-      if (this.#isIdle(id)) {
+      if (this.#stateOf(id) === 'idle') {
         this.#openRemote(id, fields, endStream, tooLarge, selfDependent)
         return
       }
       if (this.#recentlyReset.has(id) && !this.#expiredReset(id)) return
+      if (!this.#isLocalId(id) && !this.#closedRemote.has(id)) {
+        // §5.1.1: a peer id at or below one it already used, that never carried a stream, is not
+        // increasing: PROTOCOL_ERROR (a stream that really was open and closed gets STREAM_CLOSED below).
+        throw new ConnectionError(
+          ErrorCode.PROTOCOL_ERROR,
+          'stream-id-not-increasing',
+          `HEADERS on stream ${id} after ${this.#lastRemoteId}`,
+        )
+      }
       this.#checkRule(id, 'closed', 'HEADERS')
       return
     }
@@ -666,6 +706,7 @@ export class Connection {
       // §6.8: after GOAWAY, new streams above its last stream id are ignored (HPACK state is kept).
       return
     }
+    this.#lastProcessedRemoteId = id
     const refuse = (code: number, reason: string, message: string) => {
       this.#rememberReset(id)
       this.#queueControl(rstStream(id, code))
@@ -699,7 +740,8 @@ export class Connection {
       stream.counted = true
       this.#remoteActive++
       this.sendHeaders(id, [[':status', '431']], { endStream: true })
-      if (!endStream) this.resetStream(id, ErrorCode.NO_ERROR)
+      // §8.1: the response is complete, so RST_STREAM(NO_ERROR) may then stop the rest of the request.
+      if (!endStream) stream.out.push({ kind: 'reset', code: ErrorCode.NO_ERROR, endStream: true })
       return
     }
     let request: ReturnType<typeof validateRequest>
@@ -742,7 +784,7 @@ export class Connection {
   #onRstStream(id: number, code: number): void {
     const stream = this.#streams.get(id)
     if (stream === undefined || !this.#knownToPeer(stream)) {
-      this.#checkRule(id, this.#isIdle(id) ? 'idle' : 'closed', 'RST_STREAM')
+      this.#checkRule(id, this.#stateOf(id), 'RST_STREAM')
       return
     }
     this.#events.push({
@@ -806,6 +848,13 @@ export class Connection {
   #applyAcknowledged(settings: Settings): void {
     this.#hpackIn.setMaxTableSize(settings.headerTableSize)
     this.#decoder.setMaxFrameSize(settings.maxFrameSize)
+    const before = Math.max(this.#ackedInitialWindow, settings.initialWindowSize)
+    this.#ackedInitialWindow = settings.initialWindowSize
+    const shrink = before - Math.max(this.#local.initialWindowSize, settings.initialWindowSize)
+    if (shrink > 0) {
+      // A smaller initial window now binds: every stream's receive window shrinks by the difference.
+      for (const stream of this.#streams.values()) stream.recvWindow -= shrink
+    }
   }
 
   #sendSettings(entries: Array<{ id: number; value: number }>, settings: Settings): void {
@@ -879,7 +928,7 @@ export class Connection {
     }
     const stream = this.#streams.get(id)
     if (stream === undefined || !this.#knownToPeer(stream)) {
-      this.#checkRule(id, this.#isIdle(id) ? 'idle' : 'closed', 'WINDOW_UPDATE')
+      this.#checkRule(id, this.#stateOf(id), 'WINDOW_UPDATE')
       return
     }
     if (!this.#checkRule(id, stream.state, 'WINDOW_UPDATE')) return
@@ -1004,15 +1053,20 @@ export class Connection {
     n = Math.min(n, stream.unconsumed)
     if (n <= 0) return
     stream.unconsumed -= n
-    if (stream.state !== 'half-closed-remote') {
-      stream.unreleased += n
-      if (stream.unreleased >= this.#local.initialWindowSize / 2) {
-        this.#queueControl(windowUpdate(streamId, stream.unreleased))
-        stream.recvWindow += stream.unreleased
-        stream.unreleased = 0
-      }
-    }
+    this.#releaseStream(stream, n)
     this.#releaseConnection(n)
+  }
+
+  /** Gives `n` bytes of a stream's receive window back, batched into WINDOW_UPDATEs of half a window. */
+  #releaseStream(stream: Stream, n: number): void {
+    // Once the peer has ended the stream no more DATA can come: no point in a WINDOW_UPDATE.
+    if (stream.state === 'half-closed-remote' || stream.state === 'closed') return
+    stream.unreleased += n
+    if (stream.unreleased >= this.#local.initialWindowSize / 2) {
+      this.#queueControl(windowUpdate(stream.id, stream.unreleased))
+      stream.recvWindow += stream.unreleased
+      stream.unreleased = 0
+    }
   }
 
   /** Sends a PING (§6.7); its ACK is reported as `pingAcknowledged` with the round-trip time. */
@@ -1033,6 +1087,12 @@ export class Connection {
     const entries = settingsDiff(this.#local, next)
     if (entries.length === 0) return
     if (next.maxFrameSize > this.#decoder.maxFrameSize) this.#decoder.setMaxFrameSize(next.maxFrameSize)
+    const grow = next.initialWindowSize - Math.max(this.#local.initialWindowSize, this.#ackedInitialWindow)
+    if (grow > 0) {
+      // §6.9.2: the peer may use a larger window as soon as it reads our SETTINGS; a smaller one only
+      // binds once it acknowledges (#applyAcknowledged).
+      for (const stream of this.#streams.values()) stream.recvWindow += grow
+    }
     this.#local = next
     this.#sendSettings(entries, { ...next })
   }
@@ -1040,14 +1100,17 @@ export class Connection {
   /** Ends the connection now: GOAWAY with the last stream we processed and `code` (§6.8). */
   goAway(code: number = ErrorCode.NO_ERROR, debug = ''): void {
     if (this.#finished) return
-    const last = this.#lastRemoteId
-    this.#goAwaySent = Math.min(this.#goAwaySent ?? MAX_STREAM_ID, last)
-    this.#queueUrgent(goAwayFrame(last, code, debug))
     if (code !== ErrorCode.NO_ERROR) {
-      this.#finished = true
-      this.#events.push({ type: 'connectionFinished' })
+      // Ending with an error is a connection error of the application's making: open streams fail too.
+      this.#fail(
+        new ConnectionError(code, 'application-goaway', debug || 'closed by the application', 'application'),
+        debug,
+      )
       return
     }
+    const last = this.#lastGoAwayId()
+    this.#goAwaySent = last
+    this.#queueUrgent(goAwayFrame(last, code, debug))
     this.#checkFinished()
   }
 
@@ -1119,6 +1182,7 @@ export class Connection {
    * `maxBytes` in all. An empty list when there is nothing to send now.
    */
   pullOutbound(maxBytes = 256 * 1024): Uint8Array[] {
+    this.#wroteAnything = true
     const out: Uint8Array[] = []
     let budget = maxBytes
     for (const frame of this.#urgent) {
@@ -1159,6 +1223,13 @@ export class Connection {
   /** Writes the stream's next frame (or frames, for a header block). Returns the bytes written. */
   #writeOne(stream: Stream, out: Uint8Array[]): number {
     const item = stream.out[0]!
+    if (item.kind === 'reset') {
+      const frame = rstStream(stream.id, item.code)
+      out.push(frame)
+      this.#rememberReset(stream.id)
+      this.#close(stream)
+      return frame.length
+    }
     if (item.kind === 'headers') {
       stream.out.shift()
       // HPACK blocks must be encoded in the order they go on the wire.
@@ -1206,13 +1277,22 @@ export class Connection {
   // Stream bookkeeping
 
   #newStream(id: number): Stream {
-    const stream = new Stream(id, this.#remote.initialWindowSize, this.#local.initialWindowSize)
+    // Until the peer acknowledges a smaller initial window it may still use the larger one (§6.9.2).
+    const recvWindow = Math.max(this.#local.initialWindowSize, this.#ackedInitialWindow)
+    const stream = new Stream(id, this.#remote.initialWindowSize, recvWindow)
     this.#streams.set(id, stream)
     return stream
   }
 
   #isLocalId(id: number): boolean {
     return (id % 2 === 1) === (this.role === 'client')
+  }
+
+  /** A stream's state as the peer sees it: a local stream still waiting for concurrency is idle. */
+  #stateOf(id: number): StreamState {
+    const stream = this.#streams.get(id)
+    if (stream !== undefined) return stream.opened ? stream.state : 'idle'
+    return this.#isIdle(id) ? 'idle' : 'closed'
   }
 
   /** Whether a stream id not in the map is idle (never used) rather than closed (§5.1.1). */
@@ -1268,6 +1348,12 @@ export class Connection {
     if (stream.unconsumed > 0) {
       this.#releaseConnection(stream.unconsumed)
       stream.unconsumed = 0
+    }
+    if (stream.opened && !this.#isLocalId(stream.id)) {
+      this.#closedRemote.add(stream.id)
+      if (this.#closedRemote.size > this.#limits.maxRecentlyReset) {
+        this.#closedRemote.delete(this.#closedRemote.values().next().value as number)
+      }
     }
     stream.state = 'closed'
     this.#streams.delete(stream.id)
@@ -1360,14 +1446,17 @@ export class Connection {
   }
 
   /** A connection error: GOAWAY with the last stream we processed, then nothing more (§5.4.1). */
-  #fail(error: ConnectionError): void {
+  #fail(error: ConnectionError, debug: string = error.reason): void {
     if (this.#failed !== undefined) return
     this.#failed = error
+    // Set first, so closing the streams below does not report the connection finished on its own.
+    this.#finished = true
     this.#control.length = 0
-    this.#urgent.length = 0
-    const last = this.#lastRemoteId
+    // §3.4: if nothing was written yet, the preface and our SETTINGS still go first.
+    this.#urgent.length = this.#wroteAnything ? 0 : this.#initialFrames
+    const last = this.#lastGoAwayId()
     this.#goAwaySent = last
-    this.#urgent.push(goAwayFrame(last, error.code, error.reason))
+    this.#urgent.push(goAwayFrame(last, error.code, debug))
     for (const stream of [...this.#streams.values()]) {
       this.#events.push({
         type: 'streamReset',
@@ -1380,8 +1469,15 @@ export class Connection {
     }
     this.#pendingOpens.length = 0
     this.#events.push({ type: 'connectionFailed', error })
-    this.#finished = true
     this.#events.push({ type: 'connectionFinished' })
+  }
+
+  /**
+   * The last-stream-id of a GOAWAY we send: the highest peer stream we processed, and never higher than
+   * one we announced before (§6.8: it may only go down).
+   */
+  #lastGoAwayId(): number {
+    return Math.min(this.#lastProcessedRemoteId, this.#goAwaySent ?? MAX_STREAM_ID)
   }
 
   #checkFinished(): void {

@@ -227,13 +227,7 @@ describe('client: what a server may not send', () => {
     t.expectGoAway(ErrorCode.PROTOCOL_ERROR, 0)
   })
 
-  // ENGINE BUG: a request waiting for SETTINGS_MAX_CONCURRENT_STREAMS has an id but was never sent: to the
-  // peer that stream is idle, and DATA on it is a connection PROTOCOL_ERROR (§5.1). The engine's #isIdle
-  // only compares with #nextLocalId, so it takes stream 3 for closed, answers RST_STREAM(3, STREAM_CLOSED) —
-  // a RST_STREAM on a stream that is idle for both sides, which §6.4 forbids — and drops the queued request.
-  // Suggested fix: in #onData/#onHeaders/#onRstStream/#onWindowUpdate, treat a stream that is in the map but
-  // not #knownToPeer as idle.
-  it.fails('5.1 DATA on a request still waiting for concurrency (idle to the peer) → GOAWAY PROTOCOL_ERROR', () => {
+  it('5.1 DATA on a request still waiting for concurrency (idle to the peer) → GOAWAY PROTOCOL_ERROR', () => {
     const t = clientUnderTest({ peerSettings: { maxConcurrentStreams: 1 } })
     t.conn.request(requestFields('GET', '/a'), { endStream: true })
     t.conn.request(requestFields('GET', '/b'), { endStream: true })
@@ -242,9 +236,7 @@ describe('client: what a server may not send', () => {
     t.expectGoAway(ErrorCode.PROTOCOL_ERROR, 0)
   })
 
-  // ENGINE BUG: same cause: RST_STREAM on the waiting (idle) stream 3 is silently accepted as a frame on a
-  // closed stream, where §5.1 makes RST_STREAM on an idle stream a connection PROTOCOL_ERROR.
-  it.fails('5.1 RST_STREAM on a request still waiting for concurrency (idle to the peer) → GOAWAY PROTOCOL_ERROR', () => {
+  it('5.1 RST_STREAM on a request still waiting for concurrency (idle to the peer) → GOAWAY PROTOCOL_ERROR', () => {
     const t = clientUnderTest({ peerSettings: { maxConcurrentStreams: 1 } })
     t.conn.request(requestFields('GET', '/a'), { endStream: true })
     t.conn.request(requestFields('GET', '/b'), { endStream: true })

@@ -108,11 +108,7 @@ describe('6.10 CONTINUATION', () => {
     t.expectGoAway(ErrorCode.PROTOCOL_ERROR, 0)
   })
 
-  // ENGINE BUG: Connection.receive handles a stream-scope FrameError from the codec (here a PRIORITY frame of
-  // 4 octets, §6.3) before #onFrame's "only CONTINUATION until END_HEADERS" check, so a malformed frame in
-  // the middle of a header block is answered with RST_STREAM(3, FRAME_SIZE_ERROR) and the block goes on.
-  // §6.10 / §4.3: any frame other than CONTINUATION on the same stream there is a connection PROTOCOL_ERROR.
-  it.fails('6.10 a malformed PRIORITY frame inside a header block → GOAWAY PROTOCOL_ERROR', () => {
+  it('6.10 a malformed PRIORITY frame inside a header block → GOAWAY PROTOCOL_ERROR', () => {
     const t = serverUnderTest()
     const block = t.encodeBlock(requestFields('GET', '/'))
     t.send(
@@ -259,12 +255,7 @@ describe('4.3 HPACK', () => {
     t.expectAlive()
   })
 
-  // ENGINE BUG: for a too-large header list on a request that is not finished (no END_STREAM), #openRemote
-  // queues the 431 response and then calls resetStream(id, NO_ERROR), which drops everything queued on the
-  // stream: the client gets a bare RST_STREAM(NO_ERROR) and never sees the 431 the code comment promises.
-  // §8.1 allows RST_STREAM NO_ERROR only "after sending a complete response"; reset with NO_ERROR and no
-  // response leaves the client without an answer or an error.
-  it.fails('10.5.1/8.1 a too-large header list on an unfinished request: 431, then RST_STREAM NO_ERROR', () => {
+  it('10.5.1/8.1 a too-large header list on an unfinished request: 431, then RST_STREAM NO_ERROR', () => {
     const t = serverUnderTest({ limits: { maxHeaderListSize: 200 } })
     t.open(1, { method: 'POST', extra: manyFields })
     const frames = t.read()
@@ -400,11 +391,7 @@ describe('6.1–6.4, 5.5 frame rules', () => {
     t.expectGoAway(ErrorCode.PROTOCOL_ERROR, 0)
   })
 
-  // ENGINE BUG: §3.4 "The server connection preface consists of a potentially empty SETTINGS frame that MUST
-  // be the first frame the server sends". If the connection fails before our SETTINGS were pulled (a bad
-  // preface in the first bytes read, as an adapter that reads before it writes would see), #fail empties
-  // the urgent queue, our SETTINGS included, and GOAWAY becomes the first and only frame.
-  it.fails('3.4 our SETTINGS is the first frame even when the connection fails before anything was written', () => {
+  it('3.4 our SETTINGS is the first frame even when the connection fails before anything was written', () => {
     const t = serverUnderTest({ handshake: false })
     t.send(clientPreface(), ping())
     // read() decodes with the §3.4 rule (the server's first frame is SETTINGS): it throws otherwise.

@@ -405,12 +405,7 @@ describe('5.1.1 stream identifiers', () => {
     t.expectGoAway(ErrorCode.PROTOCOL_ERROR, 0)
   })
 
-  // ENGINE BUG: §5.1.1 says "The identifier of a newly established stream MUST be numerically greater than
-  // all streams that the initiating endpoint has opened … An endpoint that receives an unexpected stream
-  // identifier MUST respond with a connection error of type PROTOCOL_ERROR" (h2spec 5.1.1 #2). The engine
-  // treats stream 3 (never used, implicitly closed by stream 5) like a stream that was open and closed, and
-  // answers GOAWAY STREAM_CLOSED (RECEIVE_RULES.closed.HEADERS) instead of PROTOCOL_ERROR.
-  it.fails('5.1.1 HEADERS with a lower stream id than an earlier one → GOAWAY PROTOCOL_ERROR', () => {
+  it('5.1.1 HEADERS with a lower stream id than an earlier one → GOAWAY PROTOCOL_ERROR', () => {
     const t = serverUnderTest()
     t.open(5, { eos: true })
     t.send(headers(3).request('GET', '/').eos())
