@@ -35,6 +35,7 @@ import { Decoder, Encoder, type HeaderField, isHpackError } from '@h2ts/hpack'
 import { ConnectionError, StreamError, UsageError } from './errors.js'
 import type { ConnectionEvent, HeadersKind } from './events.js'
 import { type Fields, validateRequest, validateResponse, validateTrailers } from './headers.js'
+import { RecentIds } from './recent-ids.js'
 import { RoundRobinScheduler } from './scheduler/round-robin.js'
 import type { WriteScheduler } from './scheduler/scheduler.js'
 import { applySetting, INITIAL_SETTINGS, type Settings, settingsDiff } from './settings.js'
@@ -184,7 +185,7 @@ export class Connection {
   /** The highest peer stream id processed (not ignored after our GOAWAY), for GOAWAY's last-stream-id. */
   #lastProcessedRemoteId = 0
   /** Peer streams that were open and have closed (bounded), to tell them from never-used ids (§5.1.1). */
-  readonly #closedRemote = new Set<number>()
+  readonly #closedRemote: RecentIds
   /** How many frames the constructor queued first (preface, SETTINGS): kept if we fail before writing. */
   readonly #initialFrames: number
   #wroteAnything = false
@@ -195,7 +196,7 @@ export class Connection {
   /** Local streams whose opening HEADERS wait for concurrency, in id order. */
   readonly #pendingOpens: Stream[] = []
   /** Streams we reset a moment ago: id -> when the grace period ends. */
-  readonly #recentlyReset = new Map<number, number>()
+  readonly #recentlyReset: RecentIds
 
   #sendWindow = 65535
   #recvWindow: number
@@ -223,6 +224,8 @@ export class Connection {
   constructor(options: ConnectionOptions) {
     this.role = options.role
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
+    this.#recentlyReset = new RecentIds(this.#limits.maxRecentlyReset)
+    this.#closedRemote = new RecentIds(this.#limits.maxRecentlyReset)
     this.#now = options.now ?? Date.now
     this.#scheduler = options.scheduler ?? new RoundRobinScheduler()
     this.#nextLocalId = this.role === 'client' ? 1 : 2
@@ -1351,9 +1354,6 @@ export class Connection {
     }
     if (stream.opened && !this.#isLocalId(stream.id)) {
       this.#closedRemote.add(stream.id)
-      if (this.#closedRemote.size > this.#limits.maxRecentlyReset) {
-        this.#closedRemote.delete(this.#closedRemote.values().next().value as number)
-      }
     }
     stream.state = 'closed'
     this.#streams.delete(stream.id)
@@ -1384,14 +1384,9 @@ export class Connection {
   }
 
   #rememberReset(id: number): void {
-    this.#recentlyReset.delete(id)
-    this.#recentlyReset.set(id, this.#now() + this.#limits.resetStreamGrace)
-    if (this.#recentlyReset.size > this.#limits.maxRecentlyReset) {
-      // Oldest first (Map keeps insertion order).
-      const oldest = this.#recentlyReset.keys().next().value as number
-      this.#recentlyReset.delete(oldest)
-    }
+    this.#recentlyReset.add(id, this.#now() + this.#limits.resetStreamGrace)
   }
+
 
   #expiredReset(id: number): boolean {
     const until = this.#recentlyReset.get(id)!
