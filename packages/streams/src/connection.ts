@@ -1387,7 +1387,6 @@ export class Connection {
     this.#recentlyReset.add(id, this.#now() + this.#limits.resetStreamGrace)
   }
 
-
   #expiredReset(id: number): boolean {
     const until = this.#recentlyReset.get(id)!
     if (this.#now() <= until) return false
