@@ -6,7 +6,7 @@
  *
  * Shapes: `-c 1 -m 100`, `-c 10 -m 10`, `-c 100 -m 1` on 5-byte responses, and 1 MiB responses with
  * `-c 10 -m 1`, each over cleartext h2 (prior knowledge) and TLS (ALPN h2). The request count of a shape is
- * calibrated on the first server so that one run takes about 2 s (0.6 s with --quick), and is the same for
+ * calibrated on the first server so that one run takes about 3 s (0.6 s with --quick), and is the same for
  * every server. Each run: start the server, a short warm-up h2load, the measured h2load, read the server's
  * VmHWM, stop it. Servers alternate (ABBA) over several rounds and the median run is reported. The server
  * runs on CPU 0 and h2load on CPU 1 (`taskset`) when both exist. A run with any failed, errored or timed-out
@@ -282,7 +282,7 @@ export async function runH2loadBench(opts: {
   try {
     const { certFile, keyFile } = await writeCertFiles(tmp.path, await selfSignedCert())
     const env: Env = { h2load: h2loadPath, pin, certFile, keyFile, log }
-    const target = opts.quick ? 0.6 : 2
+    const target = opts.quick ? 0.6 : 3
     for (const shape of shapes) {
       const transport = shape.tls ? 'TLS' : 'h2c'
       const slots = shape.clients * shape.streams
@@ -292,7 +292,9 @@ export async function runH2loadBench(opts: {
       if (!cal.ok) throw new Error(`calibration of ${shape.name} (${transport}) failed: ${cal.error}`)
       const cap = shape.size === undefined ? 2_000_000 : 20_000
       const n = Math.min(cap, Math.max(slots * 4, Math.round((cal.reqPerSec * target) / slots) * slots))
-      const warmup = Math.max(slots, Math.min(n / 10, shape.size === undefined ? 2000 : 50))
+      // Each run starts a fresh server: warm it up long enough for the JIT to optimise its hot paths (a
+      // JavaScript HTTP/2 stack needs more of that than node:http2, whose framing is nghttp2's C).
+      const warmup = Math.max(slots, Math.min(n / 4, shape.size === undefined ? 20_000 : 200))
       const byServer = new Map(present.map((s) => [s.name, [] as H2loadRun[]]))
       for (let round = 0; round < rounds; round++) {
         const order = round % 2 === 0 ? present : [...present].reverse()

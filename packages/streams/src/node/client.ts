@@ -68,7 +68,7 @@ export class ClientRequest extends OutgoingBody {
 
   /** @internal */
   onHeaders(event: HeadersReceived): void {
-    const headers = headersToObject(event.fields.filter(([n]) => n.charCodeAt(0) !== 0x3a))
+    const headers = headersToObject(event.fields, true)
     if (event.kind === 'informational') {
       this.#informational.push({ status: event.response!.status, headers })
       return

@@ -45,6 +45,39 @@ export interface ServerRequest {
   readonly resetError: StreamError | undefined
 }
 
+/** The request object: the headers object is built only if the handler asks for it. */
+class Request implements ServerRequest {
+  readonly streamId: number
+  readonly method: string
+  readonly path: string | undefined
+  readonly scheme: string | undefined
+  readonly authority: string | undefined
+  readonly protocol: string | undefined
+  readonly fields: readonly HeaderField[]
+  resetError: StreamError | undefined
+  #headers: IncomingHeaders | undefined
+
+  constructor(
+    event: HeadersReceived,
+    readonly body: IncomingBody,
+    readonly session: ServerSession,
+  ) {
+    const head = event.request!
+    this.streamId = event.streamId
+    this.method = head.method
+    this.path = head.path
+    this.scheme = head.scheme
+    this.authority = head.authority
+    this.protocol = head.protocol
+    this.fields = event.fields
+  }
+
+  get headers(): IncomingHeaders {
+    this.#headers ??= headersToObject(this.fields, true)
+    return this.#headers
+  }
+}
+
 export type RequestHandler = (request: ServerRequest, response: ServerResponse) => void
 
 /** The response side of a stream: headers, a writable body, trailers, or a reset. */
@@ -138,21 +171,8 @@ export class ServerSession extends NodeSession {
 
   protected onNewStream(event: HeadersReceived): void {
     if (event.kind !== 'request' || event.request === undefined) return
-    const head = event.request
     const body = new IncomingBody(this, event.streamId)
-    const request = {
-      streamId: event.streamId,
-      method: head.method,
-      path: head.path,
-      scheme: head.scheme,
-      authority: head.authority,
-      protocol: head.protocol,
-      headers: headersToObject(event.fields.filter(([n]) => n.charCodeAt(0) !== 0x3a)),
-      fields: event.fields,
-      body,
-      session: this,
-      resetError: undefined as StreamError | undefined,
-    }
+    const request = new Request(event, body, this)
     const response = new ServerResponse(this, event.streamId)
     const handle = new ServerStreamHandle(request, response)
     this.streams.set(event.streamId, handle)

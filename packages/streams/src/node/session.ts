@@ -34,10 +34,14 @@ export interface SessionOptions {
   keepAliveInterval?: number
 }
 
-/** Lowercase names, list values joined as RFC 9110 §5.3 allows (set-cookie kept as a list). */
-export function headersToObject(fields: readonly HeaderField[]): IncomingHeaders {
+/**
+ * Lowercase names, list values joined as RFC 9110 §5.3 allows (set-cookie kept as a list); with
+ * `skipPseudo`, pseudo-header fields are left out.
+ */
+export function headersToObject(fields: readonly HeaderField[], skipPseudo = false): IncomingHeaders {
   const out: IncomingHeaders = {}
   for (const [name, value] of fields) {
+    if (skipPseudo && name.charCodeAt(0) === 0x3a) continue
     const prev = out[name]
     if (prev === undefined) out[name] = name === 'set-cookie' ? [value] : value
     else if (Array.isArray(prev)) prev.push(value)
