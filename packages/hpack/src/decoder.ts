@@ -1,7 +1,7 @@
 /**
  * HPACK decoder, RFC 7541 §3 and §6.
  */
-import { DynamicTable } from './dynamic-table.js'
+import { checkSize, DynamicTable } from './dynamic-table.js'
 import { HpackError } from './errors.js'
 import { huffmanDecodeInto, huffmanMaxDecodedLength, lastDecodeWasAscii } from './huffman.js'
 import { decodedEnd, decodeIntegerTail } from './integer.js'
@@ -263,11 +263,5 @@ export class Decoder {
       `index ${index} is past the static table and the ${this.#table.length} dynamic entries`,
       pos,
     )
-  }
-}
-
-function checkSize(what: string, size: number): void {
-  if (!Number.isInteger(size) || size < 0 || size > 0xffffffff) {
-    throw new RangeError(`${what} must be an integer from 0 to 2^32-1, got ${size}`)
   }
 }

@@ -8,6 +8,13 @@
  */
 export const ENTRY_OVERHEAD = 32
 
+/** Table sizes are HPACK integers: 0..2^32-1 (§5.1). Throws a RangeError for anything else. */
+export function checkSize(what: string, size: number): void {
+  if (!Number.isInteger(size) || size < 0 || size > 0xffffffff) {
+    throw new RangeError(`${what} must be an integer from 0 to 2^32-1, got ${size}`)
+  }
+}
+
 export class DynamicTable {
   #names: string[] = new Array(16)
   #values: string[] = new Array(16)

@@ -2,7 +2,7 @@
  * HPACK encoder, RFC 7541 §3 and §6.
  */
 import type { HeaderField } from './decoder.js'
-import { ENTRY_OVERHEAD } from './dynamic-table.js'
+import { checkSize, ENTRY_OVERHEAD } from './dynamic-table.js'
 import { EncoderTable } from './encoder-table.js'
 import { huffmanEncodedLength, huffmanEncodeInto } from './huffman.js'
 import { encodeInteger, integerLength } from './integer.js'
@@ -249,10 +249,4 @@ function defaultNeverIndex(name: string, value: string): boolean {
     name === 'proxy-authorization' ||
     (name === 'cookie' && value.length < SHORT_COOKIE)
   )
-}
-
-function checkSize(what: string, size: number): void {
-  if (!Number.isInteger(size) || size < 0 || size > 0xffffffff) {
-    throw new RangeError(`${what} must be an integer from 0 to 2^32-1, got ${size}`)
-  }
 }
