@@ -33,7 +33,8 @@ if (tls) {
 }
 
 const server = createServer(tlsOptions === undefined ? {} : { tls: tlsOptions }, (req, res) => {
-  req.body.resume()
+  // A request that ended with its headers has no body to drain (and then none is created).
+  if (req.hasBody) req.body.resume()
   res.respond(200, headers)
   res.end(body)
 })

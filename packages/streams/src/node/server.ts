@@ -39,13 +39,19 @@ export interface ServerRequest {
   readonly headers: IncomingHeaders
   /** Every field as received, pseudo-header fields included, in order. */
   readonly fields: readonly HeaderField[]
+  /** The body as a Readable, created when first asked for. */
   readonly body: IncomingBody
+  /** False when the request ended with its headers (no body will come). */
+  readonly hasBody: boolean
   readonly session: ServerSession
   /** Set when the stream is reset (by the peer or because of an error); the body is destroyed with it. */
   readonly resetError: StreamError | undefined
 }
 
-/** The request object: the headers object is built only if the handler asks for it. */
+/**
+ * The request object. The headers object and the body stream are built only if the handler asks for them:
+ * a request without a body (END_STREAM on its HEADERS) whose handler never reads one costs no Readable.
+ */
 class Request implements ServerRequest {
   readonly streamId: number
   readonly method: string
@@ -54,12 +60,16 @@ class Request implements ServerRequest {
   readonly authority: string | undefined
   readonly protocol: string | undefined
   readonly fields: readonly HeaderField[]
+  readonly hasBody: boolean
   resetError: StreamError | undefined
   #headers: IncomingHeaders | undefined
+  #body: IncomingBody | undefined
+  /** What happened to the body before anyone asked for it. */
+  #ended = false
+  #trailers: IncomingHeaders | undefined
 
   constructor(
     event: HeadersReceived,
-    readonly body: IncomingBody,
     readonly session: ServerSession,
   ) {
     const head = event.request!
@@ -70,6 +80,49 @@ class Request implements ServerRequest {
     this.authority = head.authority
     this.protocol = head.protocol
     this.fields = event.fields
+    this.hasBody = !event.endStream
+    this.#ended = event.endStream
+  }
+
+  get body(): IncomingBody {
+    if (this.#body === undefined) {
+      const body = new IncomingBody(this.session, this.streamId)
+      this.#body = body
+      if (this.resetError !== undefined && !this.#ended) body.fail(this.resetError)
+      else if (this.#ended) body.finish(this.#trailers)
+    }
+    return this.#body
+  }
+
+  /** @internal */
+  deliver(data: Uint8Array, endStream: boolean): void {
+    const body = this.body
+    body.deliver(data)
+    if (endStream) body.finish()
+  }
+
+  /** @internal */
+  finish(trailers?: IncomingHeaders): void {
+    if (this.#body !== undefined) this.#body.finish(trailers)
+    else {
+      this.#ended = true
+      this.#trailers = trailers
+    }
+  }
+
+  /** @internal */
+  fail(error: StreamError): void {
+    this.resetError = error
+    this.#body?.fail(error)
+  }
+
+  /** @internal the stream closed: a body nobody finished ends here */
+  closed(): void {
+    if (this.#body !== undefined) {
+      if (!this.#body.readableEnded) this.#body.push(null)
+    } else {
+      this.#ended = true
+    }
   }
 
   get headers(): IncomingHeaders {
@@ -132,22 +185,20 @@ export class ServerResponse extends OutgoingBody {
 
 class ServerStreamHandle {
   constructor(
-    readonly request: ServerRequest & { resetError: StreamError | undefined },
+    readonly request: Request,
     readonly response: ServerResponse,
   ) {}
 
   onHeaders(event: HeadersReceived): void {
-    if (event.kind === 'trailers') this.request.body.finish(headersToObject(event.fields))
+    if (event.kind === 'trailers') this.request.finish(headersToObject(event.fields))
   }
 
   onData(data: Uint8Array, endStream: boolean): void {
-    this.request.body.deliver(data)
-    if (endStream) this.request.body.finish()
+    this.request.deliver(data, endStream)
   }
 
   onReset(error: StreamError): void {
-    this.request.resetError = error
-    this.request.body.fail(error)
+    this.request.fail(error)
     this.response.fail(error)
   }
 
@@ -156,7 +207,7 @@ class ServerStreamHandle {
   }
 
   onClosed(): void {
-    if (!this.request.body.readableEnded) this.request.body.push(null)
+    this.request.closed()
   }
 }
 
@@ -171,12 +222,10 @@ export class ServerSession extends NodeSession {
 
   protected onNewStream(event: HeadersReceived): void {
     if (event.kind !== 'request' || event.request === undefined) return
-    const body = new IncomingBody(this, event.streamId)
-    const request = new Request(event, body, this)
+    const request = new Request(event, this)
     const response = new ServerResponse(this, event.streamId)
     const handle = new ServerStreamHandle(request, response)
     this.streams.set(event.streamId, handle)
-    if (event.endStream) body.finish()
     try {
       this.handler(request, response)
     } catch (error) {
