@@ -40,6 +40,7 @@ export type IndexPolicy = (name: string, value: string, tableCapacity: number) =
 
 const PROTOCOL_INITIAL_TABLE_SIZE = 4096
 const SLAB_SIZE = 16384
+const EMPTY_SLAB = new Uint8Array(0)
 const DEFAULT_TABLE_SIZE_CAP = 65536
 
 /**
@@ -78,7 +79,7 @@ export class Encoder {
    * small typed array of its own costs more to allocate than encoding the block does. A full slab is
    * left to the views that still use it and a new one started.
    */
-  #buf = new Uint8Array(SLAB_SIZE)
+  #buf = EMPTY_SLAB // the first block allocates the first slab
   #start = 0
   #pos = 0
 

@@ -3,18 +3,16 @@
  *
  * A ring holds the ids in insertion order with their values, and a Map the slot of each id: evicting the
  * oldest is O(1) however many ids came and went (a Map or Set alone would have to walk past its deleted
- * entries to find the oldest).
+ * entries to find the oldest). The ring grows as ids arrive, up to `capacity`, so an idle connection pays
+ * for none of it.
  */
 export class RecentIds {
   readonly #slotOf = new Map<number, number>()
-  readonly #ids: Int32Array
-  readonly #values: Float64Array
+  readonly #ids: number[] = []
+  readonly #values: number[] = []
   #next = 0
 
-  constructor(readonly capacity: number) {
-    this.#ids = new Int32Array(Math.max(1, capacity)).fill(-1)
-    this.#values = new Float64Array(Math.max(1, capacity))
-  }
+  constructor(readonly capacity: number) {}
 
   has(id: number): boolean {
     return this.#slotOf.has(id)
@@ -30,12 +28,14 @@ export class RecentIds {
     if (this.capacity <= 0) return
     this.delete(id)
     const slot = this.#next
-    const old = this.#ids[slot]!
-    if (old >= 0 && this.#slotOf.get(old) === slot) this.#slotOf.delete(old)
+    if (slot < this.#ids.length) {
+      const old = this.#ids[slot]!
+      if (old >= 0 && this.#slotOf.get(old) === slot) this.#slotOf.delete(old)
+    }
     this.#ids[slot] = id
     this.#values[slot] = value
     this.#slotOf.set(id, slot)
-    this.#next = (slot + 1) % this.#ids.length
+    this.#next = (slot + 1) % this.capacity
   }
 
   delete(id: number): void {
