@@ -243,7 +243,13 @@ export class Connection {
       // Frames up to our new size may arrive as soon as the peer has read our SETTINGS (before its ACK).
       maxFrameSize: Math.max(INITIAL_SETTINGS.maxFrameSize, this.#local.maxFrameSize),
     })
-    this.#hpackIn = new Decoder({ maxHeaderListSize: this.#limits.maxHeaderListSize })
+    this.#hpackIn = new Decoder({
+      maxHeaderListSize: this.#limits.maxHeaderListSize,
+      // A single long value is a too-large header list (answered per stream, with 431), not an HPACK failure
+      // that would end the connection: the block size limit already bounds what one string can be (a Huffman
+      // string decodes to at most 8/5 of its bytes).
+      maxStringLength: Math.ceil((this.#limits.maxHeaderBlockSize * 8) / 5),
+    })
 
     // §3.4: a client starts with the preface; both sides then send SETTINGS first.
     if (this.role === 'client') this.#urgent.push(clientPreface())

@@ -255,6 +255,16 @@ describe('4.3 HPACK', () => {
     t.expectAlive()
   })
 
+  it('10.5.1 one header value longer than the whole list limit: 431, not a connection error', () => {
+    const t = serverUnderTest({ limits: { maxHeaderListSize: 200 } })
+    t.open(1, { eos: true, extra: [['x-long', 'v'.repeat(500)]] })
+    const frames = t.read()
+    expect(frames.map((f) => [f.type, f.streamId, f.fields])).toEqual([
+      [FrameType.HEADERS, 1, [[':status', '431']]],
+    ])
+    t.expectAlive()
+  })
+
   it('10.5.1/8.1 a too-large header list on an unfinished request: 431, then RST_STREAM NO_ERROR', () => {
     const t = serverUnderTest({ limits: { maxHeaderListSize: 200 } })
     t.open(1, { method: 'POST', extra: manyFields })
