@@ -119,7 +119,10 @@ type OutItem =
 
 class Stream {
   state: StreamState = 'idle'
-  /** Our HEADERS opening it went out (for local streams: whether the peer knows it). */
+  /**
+   * The peer knows the stream: it opened it, or our opening HEADERS went out. A local stream still waiting
+   * for concurrency is idle as far as the peer knows.
+   */
   opened = false
   sendWindow: number
   /** How much more the peer may send before our next WINDOW_UPDATE. */
@@ -155,8 +158,8 @@ class Stream {
 
 interface PendingBlock {
   streamId: number
-  frameType: number
   endStream: boolean
+  selfDependent: boolean
   parts: Uint8Array[]
   size: number
   frames: number
@@ -438,7 +441,7 @@ export class Connection {
     }
     this.#recvWindow -= flowLength
     const stream = this.#streams.get(id)
-    if (stream === undefined || !this.#knownToPeer(stream)) {
+    if (stream === undefined || !stream.opened) {
       // Not delivered: release its share of the connection window at once.
       this.#releaseConnection(flowLength)
       if (this.#recentlyReset.has(id) && !this.#expiredReset(id)) return
@@ -502,14 +505,11 @@ export class Connection {
   // --- Header blocks: HEADERS / PUSH_PROMISE + CONTINUATION (§6.2, §6.6, §6.10) --------------------------
 
   #startBlock(frame: HeadersFrame): void {
-    if (frame.priority !== undefined && frame.priority.dependency === frame.streamId) {
-      // §5.3.1: a stream cannot depend on itself. The block must still be decoded (HPACK state).
-      this.#pendingSelfDependency = frame.streamId
-    }
     const block: PendingBlock = {
       streamId: frame.streamId,
-      frameType: FrameType.HEADERS,
       endStream: (frame.flags & Flags.END_STREAM) !== 0,
+      // §5.3.1: a stream cannot depend on itself. The block is still decoded (HPACK state) before the reset.
+      selfDependent: frame.priority !== undefined && frame.priority.dependency === frame.streamId,
       parts: [],
       size: 0,
       frames: 1,
@@ -521,8 +521,6 @@ export class Connection {
     this.#addFragment(block, frame.fragment)
     this.#block = block
   }
-
-  #pendingSelfDependency = 0
 
   #onContinuation(streamId: number, fragment: Uint8Array, flags: number): void {
     const block = this.#block
@@ -579,10 +577,7 @@ export class Connection {
         throw new ConnectionError(ErrorCode.COMPRESSION_ERROR, `hpack-${error.reason}`, error.message)
       tooLarge = true
     }
-    const selfDependent = this.#pendingSelfDependency === block.streamId
-    this.#pendingSelfDependency = 0
-    if (block.frameType === FrameType.PUSH_PROMISE) return // refused before decoding; see #onPushPromise
-    this.#onHeaders(block.streamId, fields ?? [], block.endStream, tooLarge, selfDependent)
+    this.#onHeaders(block.streamId, fields ?? [], block.endStream, tooLarge, block.selfDependent)
   }
 
   #onHeaders(
@@ -593,7 +588,7 @@ export class Connection {
     selfDependent: boolean,
   ): void {
     const stream = this.#streams.get(id)
-    if (stream === undefined || !this.#knownToPeer(stream)) {
+    if (stream === undefined || !stream.opened) {
       if (this.#stateOf(id) === 'idle') {
         this.#openRemote(id, fields, endStream, tooLarge, selfDependent)
         return
@@ -792,7 +787,7 @@ export class Connection {
 
   #onRstStream(id: number, code: number): void {
     const stream = this.#streams.get(id)
-    if (stream === undefined || !this.#knownToPeer(stream)) {
+    if (stream === undefined || !stream.opened) {
       this.#checkRule(id, this.#stateOf(id), 'RST_STREAM')
       return
     }
@@ -936,7 +931,7 @@ export class Connection {
       return
     }
     const stream = this.#streams.get(id)
-    if (stream === undefined || !this.#knownToPeer(stream)) {
+    if (stream === undefined || !stream.opened) {
       this.#checkRule(id, this.#stateOf(id), 'WINDOW_UPDATE')
       return
     }
@@ -1041,7 +1036,7 @@ export class Connection {
   resetStream(streamId: number, code: number = ErrorCode.CANCEL): void {
     const stream = this.#streams.get(streamId)
     if (stream === undefined) return
-    if (!this.#knownToPeer(stream)) {
+    if (!stream.opened) {
       // Never sent: the peer has not heard of it, so no RST_STREAM (that would be on an idle stream).
       this.#close(stream, false)
       return
@@ -1307,11 +1302,6 @@ export class Connection {
   /** Whether a stream id not in the map is idle (never used) rather than closed (§5.1.1). */
   #isIdle(id: number): boolean {
     return this.#isLocalId(id) ? id >= this.#nextLocalId : id > this.#lastRemoteId
-  }
-
-  /** A local stream waiting for concurrency is still idle as far as the peer knows. */
-  #knownToPeer(stream: Stream): boolean {
-    return stream.opened
   }
 
   #writable(streamId: number): Stream {
