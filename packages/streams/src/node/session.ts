@@ -395,7 +395,10 @@ export abstract class NodeSession extends EventEmitter {
     if (this.#closed) return
     this.#armKeepAlive()
     this.#dispatch(this.connection.receive(chunk))
-    this.flushNow()
+    // Not flushNow(): handlers that respond with end(body) finish their stream on process.nextTick (the
+    // Writable's final step), which runs before this microtask, so HEADERS, DATA and END_STREAM leave in one
+    // write (and END_STREAM rides on the last DATA frame instead of an empty one).
+    this.flush()
   }
 
   #dispatch(events: ConnectionEvent[]): void {
