@@ -4,10 +4,10 @@
  */
 import * as net from 'node:net'
 import * as tls from 'node:tls'
+import { ErrorCode } from '@h2ts/frames'
 import type { HeaderField } from '@h2ts/hpack'
 import type { StreamError } from '../errors.js'
 import type { HeadersReceived } from '../events.js'
-import { ErrorCode } from '../index.js'
 import {
   headersToObject,
   IncomingBody,

@@ -5,10 +5,10 @@
 import { EventEmitter } from 'node:events'
 import * as net from 'node:net'
 import * as tls from 'node:tls'
+import { ErrorCode } from '@h2ts/frames'
 import type { HeaderField } from '@h2ts/hpack'
 import type { StreamError } from '../errors.js'
 import type { HeadersReceived } from '../events.js'
-import { ErrorCode } from '../index.js'
 import {
   headersToObject,
   IncomingBody,

@@ -9,11 +9,11 @@
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
 import { Readable, Writable } from 'node:stream'
+import { ErrorCode } from '@h2ts/frames'
 import type { HeaderField } from '@h2ts/hpack'
 import { Connection, type ConnectionOptions } from '../connection.js'
 import { ConnectionError, StreamError } from '../errors.js'
 import type { ConnectionEvent, HeadersReceived } from '../events.js'
-import { ErrorCode } from '../index.js'
 
 export type OutgoingHeaders =
   | Record<string, string | number | readonly string[]>
