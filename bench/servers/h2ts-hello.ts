@@ -7,32 +7,13 @@
  *
  * Prints exactly `listening on <port>` when ready; exits cleanly on SIGTERM or SIGINT.
  */
-import { readFileSync } from 'node:fs'
 import { createServer } from '@h2ts/streams/node'
+import { helloArgs } from './args.js'
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(name)
-  if (i < 0) return undefined
-  const v = process.argv[i + 1]
-  if (v === undefined) throw new Error(`${name} needs a value`)
-  return v
-}
-
-const port = Number(flag('--port') ?? 0)
-const size = flag('--size')
-const tls = process.argv.includes('--tls')
-const body = size === undefined ? Buffer.from('hello') : Buffer.alloc(Number(size), 'x')
+const { port, body, tls } = helloArgs()
 const headers = { 'content-type': 'text/plain', 'content-length': body.length }
 
-let tlsOptions: { cert: Buffer; key: Buffer } | undefined
-if (tls) {
-  const cert = flag('--cert')
-  const key = flag('--key')
-  if (cert === undefined || key === undefined) throw new Error('--tls needs --cert FILE and --key FILE')
-  tlsOptions = { cert: readFileSync(cert), key: readFileSync(key) }
-}
-
-const server = createServer(tlsOptions === undefined ? {} : { tls: tlsOptions }, (req, res) => {
+const server = createServer(tls === undefined ? {} : { tls }, (req, res) => {
   // A request that ended with its headers has no body to drain (and then none is created).
   if (req.hasBody) req.body.resume()
   res.respond(200, headers)

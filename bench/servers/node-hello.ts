@@ -7,22 +7,11 @@
  * Prints exactly `listening on <port>` when ready; exits cleanly on SIGTERM or SIGINT.
  * bench/servers/h2ts-hello.ts takes the same flags.
  */
-import { readFileSync } from 'node:fs'
 import * as http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
+import { helloArgs } from './args.js'
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(name)
-  if (i < 0) return undefined
-  const v = process.argv[i + 1]
-  if (v === undefined) throw new Error(`${name} needs a value`)
-  return v
-}
-
-const port = Number(flag('--port') ?? 0)
-const size = flag('--size')
-const tls = process.argv.includes('--tls')
-const body = size === undefined ? Buffer.from('hello') : Buffer.alloc(Number(size), 'x')
+const { port, body, tls } = helloArgs()
 const headers = { ':status': 200, 'content-type': 'text/plain', 'content-length': body.length }
 
 const onStream = (stream: http2.ServerHttp2Stream) => {
@@ -32,15 +21,8 @@ const onStream = (stream: http2.ServerHttp2Stream) => {
   stream.end(body)
 }
 
-let server: http2.Http2Server | http2.Http2SecureServer
-if (tls) {
-  const cert = flag('--cert')
-  const key = flag('--key')
-  if (cert === undefined || key === undefined) throw new Error('--tls needs --cert FILE and --key FILE')
-  server = http2.createSecureServer({ cert: readFileSync(cert), key: readFileSync(key) })
-} else {
-  server = http2.createServer()
-}
+const server: http2.Http2Server | http2.Http2SecureServer =
+  tls === undefined ? http2.createServer() : http2.createSecureServer(tls)
 server.on('stream', onStream)
 const sessions = new Set<http2.ServerHttp2Session>()
 server.on('session', (s) => {

@@ -719,7 +719,7 @@ export class Connection {
         streamId: id,
         code,
         origin: 'local',
-        error: new StreamError(id, code, reason, message),
+        error: new StreamError(id, code, reason, message, 'local', code === ErrorCode.REFUSED_STREAM),
         retryable: code === ErrorCode.REFUSED_STREAM,
       })
     }

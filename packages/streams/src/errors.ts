@@ -47,16 +47,23 @@ export class ConnectionError extends Http2Error {
 export class StreamError extends Http2Error {
   readonly scope = 'stream' as const
   readonly streamId: number
+  /**
+   * The peer did not process the stream (REFUSED_STREAM, or above a GOAWAY's last stream id), so it can be
+   * retried on another connection whatever its method (RFC 9113 §8.7).
+   */
+  readonly retryable: boolean
   constructor(
     streamId: number,
     code: number,
     reason: string,
     message: string,
     origin: ErrorOrigin = 'local',
+    retryable = false,
   ) {
     super(code, reason, `stream ${streamId}: ${errorCodeName(code)} (${reason}): ${message}`, origin)
     this.name = 'StreamError'
     this.streamId = streamId
+    this.retryable = retryable
   }
 }
 

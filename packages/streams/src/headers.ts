@@ -67,6 +67,12 @@ export function fieldProblem(name: string, value: string): string | undefined {
   return undefined
 }
 
+/** §8.2.1 for one field of any section: throws the malformed-message StreamError. */
+function checkCharacters(streamId: number, name: string, value: string): void {
+  const problem = fieldProblem(name, value)
+  if (problem !== undefined) throw malformed(streamId, problem, `field "${name}" is not valid (§8.2.1)`)
+}
+
 /** Regular (non-pseudo) field rules shared by requests, responses and trailers. */
 function checkRegular(streamId: number, name: string, value: string): void {
   if (CONNECTION_SPECIFIC.has(name)) {
@@ -100,8 +106,7 @@ export function validateRequest(streamId: number, fields: Fields, connectProtoco
   let contentLength: number | undefined
   let regular = false
   for (const [name, value] of fields) {
-    const problem = fieldProblem(name, value)
-    if (problem !== undefined) throw malformed(streamId, problem, `field "${name}" is not valid (§8.2.1)`)
+    checkCharacters(streamId, name, value)
     if (name.charCodeAt(0) === 0x3a) {
       // §8.3: pseudo-header fields come first, once each, and only the defined ones.
       if (regular) throw malformed(streamId, 'pseudo-header-after-field', `${name} after a regular field`)
@@ -188,8 +193,7 @@ export function validateResponse(streamId: number, fields: Fields): ResponseHead
   let contentLength: number | undefined
   let regular = false
   for (const [name, value] of fields) {
-    const problem = fieldProblem(name, value)
-    if (problem !== undefined) throw malformed(streamId, problem, `field "${name}" is not valid (§8.2.1)`)
+    checkCharacters(streamId, name, value)
     if (name.charCodeAt(0) === 0x3a) {
       if (regular) throw malformed(streamId, 'pseudo-header-after-field', `${name} after a regular field`)
       if (name !== ':status')
@@ -212,8 +216,7 @@ export function validateResponse(streamId: number, fields: Fields): ResponseHead
 /** Validates a trailer section (§8.1): no pseudo-header fields. */
 export function validateTrailers(streamId: number, fields: Fields): void {
   for (const [name, value] of fields) {
-    const problem = fieldProblem(name, value)
-    if (problem !== undefined) throw malformed(streamId, problem, `field "${name}" is not valid (§8.2.1)`)
+    checkCharacters(streamId, name, value)
     if (name.charCodeAt(0) === 0x3a)
       throw malformed(streamId, 'pseudo-header-in-trailers', `${name} in trailers`)
     checkRegular(streamId, name, value)

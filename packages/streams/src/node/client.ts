@@ -36,7 +36,7 @@ export interface ClientResponse {
 }
 
 /** Failure of a request's stream. `retryable` is true when the server did not process it (§8.7). */
-export type RequestError = StreamError & { retryable?: boolean }
+export type RequestError = StreamError
 
 /** A request in flight: write its body (it is a Writable), await `response`. */
 export class ClientRequest extends OutgoingBody {

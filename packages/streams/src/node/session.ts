@@ -416,18 +416,15 @@ export abstract class NodeSession extends EventEmitter {
         case 'streamReset': {
           const error =
             event.error ??
-            Object.assign(
-              new StreamError(
-                event.streamId,
-                event.code,
-                event.retryable ? 'refused' : 'reset',
-                'reset by the peer',
-                'remote',
-              ),
-              { retryable: event.retryable },
+            new StreamError(
+              event.streamId,
+              event.code,
+              event.retryable ? 'refused' : 'reset',
+              'reset by the peer',
+              'remote',
+              event.retryable,
             )
-          const handle = this.streams.get(event.streamId)
-          if (handle !== undefined) handle.onReset(Object.assign(error, { retryable: event.retryable }))
+          this.streams.get(event.streamId)?.onReset(error)
           break
         }
         case 'streamDrained':
@@ -509,16 +506,9 @@ export abstract class NodeSession extends EventEmitter {
     this.#closed = true
     if (this.#settingsTimer !== undefined) clearTimeout(this.#settingsTimer)
     if (this.#keepAlive !== undefined) clearTimeout(this.#keepAlive)
-    const failure = error ?? new Error('session closed')
+    const message = error?.message ?? 'session closed'
     for (const [id, handle] of this.streams) {
-      handle.onReset(
-        failure instanceof StreamError
-          ? failure
-          : Object.assign(new StreamError(id, ErrorCode.CANCEL, 'session-closed', failure.message, 'local'), {
-              retryable: false,
-              cause: failure,
-            }),
-      )
+      handle.onReset(new StreamError(id, ErrorCode.CANCEL, 'session-closed', message, 'local'))
     }
     this.streams.clear()
     if (!this.socket.destroyed) this.socket.destroy()
