@@ -241,14 +241,15 @@ export class ServerSession extends NodeSession {
 export class Http2Server extends EventEmitter {
   readonly sessions = new Set<ServerSession>()
   readonly #server: net.Server
+  readonly #options: ServerOptions
+  readonly #handler: RequestHandler
 
   constructor(options: ServerOptions, handler: RequestHandler) {
     super()
+    this.#options = options
+    this.#handler = handler
     const onSocket = (socket: net.Socket) => {
-      const session = new ServerSession(socket, options, handler)
-      this.sessions.add(session)
-      session.on('close', () => this.sessions.delete(session))
-      this.emit('session', session)
+      this.accept(socket)
     }
     if (options.tls !== undefined) {
       const server = tls.createServer({ ...options.tls, ALPNProtocols: ['h2'] })
@@ -266,6 +267,18 @@ export class Http2Server extends EventEmitter {
       this.#server = net.createServer(onSocket)
     }
     this.#server.on('error', (error) => this.emit('error', error))
+  }
+
+  /**
+   * Serves HTTP/2 on a socket accepted elsewhere: a TLS socket that negotiated "h2", or a cleartext one
+   * whose first bytes were the connection preface (bytes already read must be `unshift`ed back first).
+   */
+  accept(socket: net.Socket): ServerSession {
+    const session = new ServerSession(socket, this.#options, this.#handler)
+    this.sessions.add(session)
+    session.on('close', () => this.sessions.delete(session))
+    this.emit('session', session)
+    return session
   }
 
   /** Starts listening; resolves with the port (0 asks the OS for one). */

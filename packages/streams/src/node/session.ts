@@ -17,7 +17,7 @@ import type { ConnectionEvent, HeadersReceived } from '../events.js'
 
 export type OutgoingHeaders =
   | Record<string, string | number | readonly string[]>
-  | ReadonlyArray<readonly [string, string]>
+  | ReadonlyArray<HeaderField>
 export type IncomingHeaders = Record<string, string | string[]>
 
 /** DATA payloads at least this large are written by reference rather than copied into a batch. */
@@ -54,12 +54,16 @@ export function headersToObject(fields: readonly HeaderField[], skipPseudo = fal
 export function toFields(headers: OutgoingHeaders): HeaderField[] {
   const pseudo: HeaderField[] = []
   const regular: HeaderField[] = []
-  const add = (name: string, value: string) => {
+  const add = (name: string, value: string, neverIndex?: boolean) => {
     const lower = name.toLowerCase()
-    ;(lower.charCodeAt(0) === 0x3a ? pseudo : regular).push([lower, value])
+    // A never-indexed flag given with the field survives (RFC 7541 §7.1.3: keep secrets out of tables).
+    ;(lower.charCodeAt(0) === 0x3a ? pseudo : regular).push(
+      neverIndex === undefined ? [lower, value] : [lower, value, neverIndex],
+    )
   }
   if (Array.isArray(headers)) {
-    for (const [name, value] of headers as ReadonlyArray<readonly [string, string]>) add(name, value)
+    for (const [name, value, neverIndex] of headers as ReadonlyArray<HeaderField>)
+      add(name, value, neverIndex)
   } else {
     for (const [name, value] of Object.entries(
       headers as Record<string, string | number | readonly string[]>,

@@ -1,0 +1,155 @@
+/**
+ * One client request and its response, whichever protocol the client spoke: HTTP/2 (our server) or
+ * HTTP/1.1 (`node:http`). The proxy sees only this.
+ */
+import type * as http from 'node:http'
+import type { Readable, Writable } from 'node:stream'
+import type { TLSSocket } from 'node:tls'
+import { ErrorCode } from '@h2ts/streams'
+import type { ServerRequest, ServerResponse } from '@h2ts/streams/node'
+import type { Field } from './forwarding.js'
+
+export interface Exchange {
+  readonly protocol: 'h2' | 'http/1.1'
+  /** The scheme the client used to reach us. */
+  readonly scheme: 'http' | 'https'
+  readonly method: string
+  readonly path: string
+  /** `:authority`, or `Host` for HTTP/1.1. */
+  readonly authority: string | undefined
+  /** Regular header fields, lowercase names, in order. */
+  readonly fields: readonly Field[]
+  readonly clientAddress: string | undefined
+  /** The request has a body to forward. */
+  readonly hasBody: boolean
+  readonly body: Readable
+  /** Response headers went out. */
+  readonly started: boolean
+  /** Sends the response header section (no body when `endStream`). */
+  respond(status: number, fields: readonly Field[], endStream?: boolean): void
+  /** The response body: write with backpressure, then `finish`. */
+  readonly out: Writable
+  /** Ends the response, with trailers when there are any. */
+  finish(trailers?: readonly Field[]): void
+  /** Ends the response abnormally: RST_STREAM (HTTP/2), or a closed connection (HTTP/1.1). */
+  abort(code?: number): void
+  /** Called once if the client goes away (reset, disconnect) before the response finished. */
+  onClientGone(callback: (code: number | undefined) => void): void
+}
+
+/** `[name, value, name, value, …]`, the list form node:http takes (never-indexed flags do not apply). */
+function flat(fields: readonly Field[]): string[] {
+  const out: string[] = []
+  for (const [name, value] of fields) out.push(name, value)
+  return out
+}
+
+/** An exchange on our HTTP/2 server. */
+export function h2Exchange(
+  request: ServerRequest,
+  response: ServerResponse,
+  scheme: 'http' | 'https',
+): Exchange {
+  let finished = false
+  const regular: Field[] = []
+  for (const field of request.fields) if (field[0].charCodeAt(0) !== 0x3a) regular.push(field)
+  return {
+    protocol: 'h2',
+    scheme,
+    method: request.method,
+    // CONNECT has no :path; the proxy answers it with an error.
+    path: request.path ?? '',
+    authority: request.authority,
+    fields: regular,
+    clientAddress: request.session.socket.remoteAddress,
+    hasBody: request.hasBody,
+    get body() {
+      return request.body
+    },
+    get started() {
+      return response.headersSent
+    },
+    respond(status, fields, endStream = false) {
+      response.respond(status, fields as Array<[string, string]>, { endStream })
+      if (endStream) finished = true
+    },
+    out: response,
+    finish(trailers) {
+      finished = true
+      if (trailers !== undefined && trailers.length > 0)
+        response.setTrailers(trailers as Array<[string, string]>)
+      response.end()
+    },
+    abort(code = ErrorCode.INTERNAL_ERROR) {
+      finished = true
+      response.reset(code)
+    },
+    onClientGone(callback) {
+      // The response Writable is destroyed when the stream is reset or the connection dies.
+      response.once('close', () => {
+        if (!finished) callback(request.resetError?.code)
+      })
+    },
+  }
+}
+
+/** An exchange on `node:http` (HTTP/1.1). */
+export function http1Exchange(
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+  scheme: 'http' | 'https',
+): Exchange {
+  let finished = false
+  const fields: Field[] = []
+  const raw = request.rawHeaders
+  for (let i = 0; i + 1 < raw.length; i += 2) fields.push([raw[i]!.toLowerCase(), raw[i + 1]!])
+  const hasBody =
+    request.headers['transfer-encoding'] !== undefined ||
+    (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0')
+  return {
+    protocol: 'http/1.1',
+    scheme,
+    method: request.method ?? 'GET',
+    path: request.url ?? '/',
+    authority: request.headers.host,
+    fields,
+    clientAddress: request.socket.remoteAddress,
+    hasBody,
+    body: request,
+    get started() {
+      return response.headersSent
+    },
+    respond(status, out, endStream = false) {
+      response.writeHead(status, flat(out))
+      if (endStream) {
+        finished = true
+        response.end()
+      }
+    },
+    out: response,
+    finish(trailers) {
+      finished = true
+      // Trailers need chunked framing; with a content-length they cannot be sent and are dropped.
+      if (trailers !== undefined && trailers.length > 0 && !response.hasHeader('content-length')) {
+        response.addTrailers(trailers as Array<[string, string]>)
+      }
+      response.end()
+    },
+    abort() {
+      finished = true
+      // HTTP/1.1 has no way to fail one response but to close the connection mid-body.
+      response.destroy()
+      request.socket.destroy()
+    },
+    onClientGone(callback) {
+      response.once('close', () => {
+        if (!finished && !response.writableFinished) callback(undefined)
+      })
+    },
+  }
+}
+
+/** Whether an HTTP/1.1 socket is TLS. */
+export function isTls(socket: unknown): boolean {
+  return (socket as TLSSocket).encrypted === true
+}

@@ -1,0 +1,134 @@
+/**
+ * What a proxy changes in a message's header section on the way through (RFC 9110 §7.6): hop-by-hop
+ * fields go, forwarding fields are added, and the request is addressed to the upstream.
+ */
+import { randomUUID } from 'node:crypto'
+
+/** A header field; the optional third element is HPACK's never-indexed flag (RFC 7541 §7.1.3). */
+export type Field = readonly [name: string, value: string, neverIndex?: boolean]
+
+/**
+ * Connection-specific fields (RFC 9110 §7.6.1), which also may not appear in HTTP/2 at all
+ * (RFC 9113 §8.2.2). `te` is handled apart: "trailers" is the one value that may pass.
+ */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'http2-settings',
+  'proxy-authenticate',
+  'proxy-authorization',
+])
+
+/** Names listed in `connection` are hop-by-hop for this message too (RFC 9110 §7.6.1). */
+function nominated(fields: readonly Field[]): Set<string> | undefined {
+  let names: Set<string> | undefined
+  for (const [name, value] of fields) {
+    if (name !== 'connection') continue
+    names ??= new Set()
+    for (const token of value.split(',')) {
+      const t = token.trim().toLowerCase()
+      if (t !== '') names.add(t)
+    }
+  }
+  return names
+}
+
+/** Regular fields with the hop-by-hop ones removed; pseudo-header fields are dropped too. */
+export function endToEndFields(fields: readonly Field[]): Field[] {
+  const extra = nominated(fields)
+  const out: Field[] = []
+  for (const field of fields) {
+    const name = field[0]
+    if (name.charCodeAt(0) === 0x3a) continue
+    if (HOP_BY_HOP.has(name) || extra?.has(name)) continue
+    if (name === 'te') {
+      // RFC 9113 §8.2.2: in HTTP/2, te may only say "trailers".
+      if (
+        field[1]
+          .toLowerCase()
+          .split(',')
+          .some((t) => t.trim() === 'trailers')
+      )
+        out.push(['te', 'trailers'])
+      continue
+    }
+    out.push(field)
+  }
+  return out
+}
+
+/** A request id we accept from a client: short printable ASCII (it ends up in logs). */
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/
+
+export function requestIdOf(fields: readonly Field[]): string {
+  for (const [name, value] of fields) {
+    if (name === 'x-request-id' && REQUEST_ID.test(value)) return value
+  }
+  return randomUUID()
+}
+
+export interface ForwardContext {
+  method: string
+  path: string
+  /** The upstream's scheme and authority (`host[:port]`). */
+  scheme: string
+  authority: string
+  /** The client's address and the scheme it used to reach us. */
+  clientAddress: string | undefined
+  frontScheme: string
+  requestId: string
+  /** Replace the client's authorization with this value. */
+  authorization: string | undefined
+  /** Drop the client's authorization (it was a gateway key, not for the upstream). */
+  stripAuthorization: boolean
+}
+
+/** The upstream request's header section: pseudo-header fields first (RFC 9113 §8.3.1). */
+export function upstreamRequestFields(client: readonly Field[], ctx: ForwardContext): Field[] {
+  const out: Field[] = [
+    [':method', ctx.method],
+    [':scheme', ctx.scheme],
+    [':authority', ctx.authority],
+    [':path', ctx.path],
+  ]
+  let forwardedFor: string | undefined
+  for (const field of endToEndFields(client)) {
+    const name = field[0]
+    if (name === 'x-forwarded-for') {
+      forwardedFor = forwardedFor === undefined ? field[1] : `${forwardedFor}, ${field[1]}`
+      continue
+    }
+    if (name === 'x-forwarded-proto' || name === 'x-request-id') continue
+    if (name === 'authorization' && (ctx.authorization !== undefined || ctx.stripAuthorization)) continue
+    out.push(field)
+  }
+  if (ctx.clientAddress !== undefined) {
+    forwardedFor = forwardedFor === undefined ? ctx.clientAddress : `${forwardedFor}, ${ctx.clientAddress}`
+  }
+  if (forwardedFor !== undefined) out.push(['x-forwarded-for', forwardedFor])
+  out.push(['x-forwarded-proto', ctx.frontScheme])
+  out.push(['x-request-id', ctx.requestId])
+  if (ctx.authorization !== undefined) out.push(['authorization', ctx.authorization])
+  return out
+}
+
+/** The response's header section for the client: end-to-end fields and our request id. */
+export function clientResponseFields(upstream: readonly Field[], requestId: string): Field[] {
+  const out = endToEndFields(upstream).filter(([name]) => name !== 'x-request-id')
+  out.push(['x-request-id', requestId])
+  return out
+}
+
+/** `Bearer <token>` → token (RFC 6750 §2.1); anything else → undefined. */
+export function bearerToken(fields: readonly Field[]): string | undefined {
+  for (const [name, value] of fields) {
+    if (name !== 'authorization') continue
+    const match = /^Bearer +([\x21-\x7e]+) *$/i.exec(value)
+    return match?.[1]
+  }
+  return undefined
+}

@@ -1,0 +1,492 @@
+/**
+ * The proxy: matches a route, checks the client's key, and carries the exchange to the upstream as one
+ * HTTP/2 stream on a pooled connection, streaming both bodies with backpressure end to end.
+ */
+import { EventEmitter } from 'node:events'
+import type { Readable, Writable } from 'node:stream'
+import { ErrorCode, errorCodeName, isStreamError, isUsageError } from '@h2ts/streams'
+import type { ClientRequest, ClientResponse } from '@h2ts/streams/node'
+import type { GatewayConfig, RouteConfig, UpstreamConfig } from './config.js'
+import type { Exchange } from './exchange.js'
+import {
+  bearerToken,
+  clientResponseFields,
+  type Field,
+  requestIdOf,
+  upstreamRequestFields,
+} from './forwarding.js'
+import { type Lease, PoolError, UpstreamPool } from './pool.js'
+
+/** What happened to one stream: one access-log line. */
+export interface StreamRecord {
+  time: string
+  requestId: string
+  protocol: 'h2' | 'http/1.1'
+  method: string
+  path: string
+  route: string | undefined
+  upstream: string | undefined
+  /** The pooled upstream connection that carried it. */
+  upstreamConnection: number | undefined
+  status: number | undefined
+  /** Body bytes from the client to the upstream, and back. */
+  bytesIn: number
+  bytesOut: number
+  /** Milliseconds: waiting for an upstream stream slot; until the upstream's response headers; in all. */
+  queuedMs: number
+  ttfbMs: number | undefined
+  totalMs: number
+  outcome:
+    | 'ok'
+    | 'client-cancelled'
+    | 'upstream-reset'
+    | 'upstream-unavailable'
+    | 'timeout'
+    | 'rejected'
+    | 'error'
+  /** The RST_STREAM code (RFC name) and who sent it, when the stream was reset. */
+  resetCode: string | undefined
+  resetBy: 'client' | 'upstream' | 'gateway' | undefined
+  /** The request was refused by one upstream connection and carried again on another (§8.7). */
+  retried: boolean
+}
+
+interface CompiledRoute {
+  config: RouteConfig
+  upstreamName: string
+  upstream: UpstreamConfig
+  url: URL
+  keys: Set<string> | undefined
+  authorization: string | undefined
+}
+
+/** OpenAI's error body shape, so SDKs show our errors like theirs. */
+export function errorBody(message: string, type: string, code: string): string {
+  return JSON.stringify({ error: { message, type, param: null, code } })
+}
+
+/**
+ * Keeps a request body flowing into the current upstream request, and keeps a copy of its first
+ * `limit` bytes so that a refused request can be sent again elsewhere.
+ */
+class RequestBody {
+  #kept: Buffer[] | undefined = []
+  #keptBytes = 0
+  #ended = false
+  #target: Writable | undefined
+  bytes = 0
+  readonly #onDrain = () => this.source.resume()
+
+  constructor(
+    readonly source: Readable,
+    private readonly limit: number,
+  ) {
+    source.pause()
+    source.on('data', (chunk: Buffer) => {
+      this.bytes += chunk.length
+      if (this.#kept !== undefined) {
+        this.#keptBytes += chunk.length
+        if (this.#keptBytes <= this.limit) this.#kept.push(chunk)
+        else this.#kept = undefined
+      }
+      if (this.#target !== undefined && !this.#target.write(chunk)) source.pause()
+    })
+    source.on('end', () => {
+      this.#ended = true
+      this.#target?.end()
+    })
+  }
+
+  /** The whole body seen so far is still kept: it can be sent again. */
+  get replayable(): boolean {
+    return this.#kept !== undefined
+  }
+
+  attach(target: Writable): void {
+    this.#target?.off('drain', this.#onDrain)
+    this.#target = target
+    target.on('drain', this.#onDrain)
+    // An upstream request that fails must not throw into the process; its error is handled elsewhere.
+    target.on('error', () => {})
+    for (const chunk of this.#kept ?? []) target.write(chunk)
+    if (this.#ended) target.end()
+    else this.source.resume()
+  }
+
+  detach(): void {
+    this.#target?.off('drain', this.#onDrain)
+    this.#target = undefined
+    this.source.pause()
+  }
+}
+
+/** Events: 'stream' (StreamRecord) once per exchange. */
+export class Gateway extends EventEmitter {
+  readonly pools = new Map<string, UpstreamPool>()
+  readonly #routes: CompiledRoute[]
+
+  constructor(readonly config: GatewayConfig) {
+    super()
+    for (const [name, upstream] of Object.entries(config.upstreams)) {
+      this.pools.set(name, new UpstreamPool(upstream.url, upstream))
+    }
+    this.#routes = config.routes
+      .map((route) => {
+        const upstream = config.upstreams[route.upstream]!
+        const auth = route.auth
+        let keys: Set<string> | undefined
+        if (auth?.gatewayKeys !== undefined || auth?.gatewayKeysFromEnv !== undefined) {
+          keys = new Set(auth.gatewayKeys ?? [])
+          const fromEnv =
+            auth.gatewayKeysFromEnv === undefined ? undefined : process.env[auth.gatewayKeysFromEnv]
+          for (const key of fromEnv?.split(',') ?? []) if (key.trim() !== '') keys.add(key.trim())
+        }
+        let authorization: string | undefined
+        if (auth?.bearerFromEnv !== undefined) {
+          const secret = process.env[auth.bearerFromEnv]
+          if (secret === undefined || secret === '') {
+            throw new Error(`route ${route.prefix}: environment variable ${auth.bearerFromEnv} is not set`)
+          }
+          authorization = `Bearer ${secret}`
+        }
+        return {
+          config: route,
+          upstreamName: route.upstream,
+          upstream,
+          url: new URL(upstream.url),
+          keys,
+          authorization,
+        }
+      })
+      // Longest prefix first; host-specific routes before catch-all ones of the same length.
+      .sort(
+        (a, b) =>
+          b.config.prefix.length - a.config.prefix.length ||
+          Number(b.config.host !== undefined) - Number(a.config.host !== undefined),
+      )
+  }
+
+  /** Closes the upstream pools (streams in flight finish). */
+  close(): void {
+    for (const pool of this.pools.values()) pool.close()
+  }
+
+  #route(path: string, authority: string | undefined): CompiledRoute | undefined {
+    const host = authority?.replace(/:\d+$/, '').toLowerCase()
+    for (const route of this.#routes) {
+      if (route.config.host !== undefined && route.config.host.toLowerCase() !== host) continue
+      if (path.startsWith(route.config.prefix)) return route
+    }
+    return undefined
+  }
+
+  /** Serves one exchange; never throws (every failure becomes a response, a reset, or a log line). */
+  handle(exchange: Exchange): void {
+    this.#proxy(exchange).catch((error: unknown) => {
+      // A bug of ours: answer if we still can, and keep the process alive.
+      if (!exchange.started) {
+        exchange.respond(500, [['content-type', 'application/json']], false)
+        exchange.finish()
+      } else {
+        exchange.abort(ErrorCode.INTERNAL_ERROR)
+      }
+      this.emit('internalError', error)
+    })
+  }
+
+  async #proxy(exchange: Exchange): Promise<void> {
+    const started = performance.now()
+    const requestId = requestIdOf(exchange.fields)
+    const record: StreamRecord = {
+      time: new Date().toISOString(),
+      requestId,
+      protocol: exchange.protocol,
+      method: exchange.method,
+      path: exchange.path,
+      route: undefined,
+      upstream: undefined,
+      upstreamConnection: undefined,
+      status: undefined,
+      bytesIn: 0,
+      bytesOut: 0,
+      queuedMs: 0,
+      ttfbMs: undefined,
+      totalMs: 0,
+      outcome: 'ok',
+      resetCode: undefined,
+      resetBy: undefined,
+      retried: false,
+    }
+    const done = () => {
+      record.totalMs = round(performance.now() - started)
+      this.emit('stream', record)
+    }
+    const fail = (
+      status: number,
+      message: string,
+      type: string,
+      code: string,
+      outcome: StreamRecord['outcome'],
+    ) => {
+      record.status = status
+      record.outcome = outcome
+      const body = errorBody(message, type, code)
+      exchange.respond(status, [
+        ['content-type', 'application/json'],
+        ['content-length', String(Buffer.byteLength(body))],
+        ['x-request-id', requestId],
+      ])
+      exchange.out.write(body)
+      exchange.finish()
+      // A body nobody will read must not hold the client's flow-control window: let it drain away.
+      if (exchange.hasBody) exchange.body.resume()
+      done()
+    }
+
+    if (exchange.method === 'CONNECT' || exchange.path === '' || exchange.path[0] !== '/') {
+      return fail(
+        400,
+        'the gateway does not tunnel CONNECT requests',
+        'invalid_request_error',
+        'bad_request',
+        'rejected',
+      )
+    }
+    const route = this.#route(exchange.path, exchange.authority)
+    if (route === undefined) {
+      return fail(
+        404,
+        `no route for ${exchange.path}`,
+        'invalid_request_error',
+        'route_not_found',
+        'rejected',
+      )
+    }
+    record.route = route.config.prefix
+    record.upstream = route.upstreamName
+    if (route.keys !== undefined) {
+      const key = bearerToken(exchange.fields)
+      if (key === undefined || !route.keys.has(key)) {
+        return fail(
+          401,
+          key === undefined ? 'missing gateway API key (authorization: Bearer …)' : 'invalid gateway API key',
+          'invalid_request_error',
+          'invalid_api_key',
+          'rejected',
+        )
+      }
+    }
+
+    const path =
+      route.config.rewritePrefix === undefined
+        ? exchange.path
+        : route.config.rewritePrefix + exchange.path.slice(route.config.prefix.length)
+    const fields = upstreamRequestFields(exchange.fields, {
+      method: exchange.method,
+      path,
+      scheme: route.url.protocol.slice(0, -1),
+      authority: route.url.host,
+      clientAddress: exchange.clientAddress,
+      frontScheme: exchange.scheme,
+      requestId,
+      authorization: route.authorization,
+      stripAuthorization: route.keys !== undefined,
+    })
+    const pool = this.pools.get(route.upstreamName)!
+    const body = exchange.hasBody ? new RequestBody(exchange.body, route.upstream.retryBodyLimit) : undefined
+
+    let clientGone = false
+    let clientCode: number | undefined
+    let current: ClientRequest | undefined
+    exchange.onClientGone((code) => {
+      clientGone = true
+      clientCode = code
+      // Stop the upstream at once, so it stops generating (and billing): RST_STREAM CANCEL.
+      current?.reset(ErrorCode.CANCEL)
+    })
+
+    let avoid: number | undefined
+    for (let attempt = 0; ; attempt++) {
+      const queuedAt = performance.now()
+      let lease: Lease
+      try {
+        lease = await pool.acquire(avoid)
+      } catch (error) {
+        if (clientGone) return this.#clientCancelled(record, clientCode, done)
+        const e = error as PoolError
+        return fail(
+          e.status,
+          e.message,
+          'upstream_error',
+          e.reason.replace(/-/g, '_'),
+          'upstream-unavailable',
+        )
+      }
+      record.queuedMs += round(performance.now() - queuedAt)
+      record.upstreamConnection = lease.connectionId
+      if (clientGone) {
+        lease.release()
+        return this.#clientCancelled(record, clientCode, done)
+      }
+
+      let request: ClientRequest
+      try {
+        request = lease.session.request(fields, { endStream: body === undefined })
+      } catch (error) {
+        lease.release()
+        // The connection began closing between the lease and the request: go to another one.
+        if (isUsageError(error) && attempt === 0) {
+          avoid = lease.connectionId
+          record.retried = true
+          continue
+        }
+        throw error
+      }
+      current = request
+      body?.attach(request)
+      const sentAt = performance.now()
+
+      let response: ClientResponse
+      try {
+        response = await withTimeout(request.response, route.upstream.responseTimeout)
+      } catch (error) {
+        lease.release()
+        body?.detach()
+        if (clientGone) return this.#clientCancelled(record, clientCode, done)
+        if (error instanceof ResponseTimeout) {
+          request.reset(ErrorCode.CANCEL)
+          record.resetBy = 'gateway'
+          record.resetCode = 'CANCEL'
+          return fail(
+            504,
+            `the upstream did not answer within ${route.upstream.responseTimeout} ms`,
+            'upstream_error',
+            'upstream_timeout',
+            'timeout',
+          )
+        }
+        // RFC 9113 §8.7: a refused stream (or one above a GOAWAY's last id) was not processed: safe to
+        // send again, once, on another connection — if we still have the whole body.
+        if (isStreamError(error) && error.retryable && attempt === 0 && (body?.replayable ?? true)) {
+          avoid = lease.connectionId
+          record.retried = true
+          continue
+        }
+        if (isStreamError(error)) {
+          record.resetCode = errorCodeName(error.code)
+          record.resetBy = error.origin === 'remote' ? 'upstream' : 'gateway'
+        }
+        return fail(
+          502,
+          `the upstream failed before answering: ${(error as Error).message}`,
+          'upstream_error',
+          'upstream_reset',
+          'upstream-reset',
+        )
+      }
+      record.ttfbMs = round(performance.now() - sentAt)
+      record.status = response.status
+      record.bytesIn = body?.bytes ?? 0
+      this.#streamResponse(
+        exchange,
+        response,
+        lease,
+        record,
+        body,
+        () => clientGone,
+        () => clientCode,
+        done,
+      )
+      return
+    }
+  }
+
+  #clientCancelled(record: StreamRecord, code: number | undefined, done: () => void): void {
+    record.outcome = 'client-cancelled'
+    record.resetBy = 'client'
+    record.resetCode = code === undefined ? undefined : errorCodeName(code)
+    done()
+  }
+
+  /** Upstream response body → client, paused whenever the client's side is full. */
+  #streamResponse(
+    exchange: Exchange,
+    response: ClientResponse,
+    lease: Lease,
+    record: StreamRecord,
+    body: RequestBody | undefined,
+    clientGone: () => boolean,
+    clientCode: () => number | undefined,
+    done: () => void,
+  ): void {
+    exchange.respond(response.status, clientResponseFields(response.fields, record.requestId))
+    const upstream = response.body
+    const out = exchange.out
+    let over = false
+    const end = () => {
+      if (over) return false
+      over = true
+      lease.release()
+      record.bytesIn = body?.bytes ?? 0
+      return true
+    }
+    upstream.on('data', (chunk: Buffer) => {
+      record.bytesOut += chunk.length
+      if (!out.write(chunk)) upstream.pause()
+    })
+    out.on('drain', () => upstream.resume())
+    upstream.on('end', () => {
+      if (!end()) return
+      const trailers: Field[] = []
+      for (const [name, value] of Object.entries(upstream.trailers)) {
+        if (Array.isArray(value)) for (const v of value) trailers.push([name, v])
+        else trailers.push([name, value])
+      }
+      exchange.finish(trailers)
+      done()
+    })
+    upstream.on('error', (error: Error) => {
+      if (!end()) return
+      if (clientGone()) {
+        this.#clientCancelled(record, clientCode(), done)
+        return
+      }
+      // The upstream reset the stream or died mid-body: the client must not take a cut body for a
+      // whole one.
+      record.outcome = 'upstream-reset'
+      record.resetBy = isStreamError(error) && error.origin === 'remote' ? 'upstream' : 'gateway'
+      record.resetCode = isStreamError(error) ? errorCodeName(error.code) : undefined
+      exchange.abort(ErrorCode.INTERNAL_ERROR)
+      done()
+    })
+    exchange.onClientGone(() => {
+      // The upstream stream was already reset by the handler #proxy registered.
+      if (!end()) return
+      upstream.destroy()
+      this.#clientCancelled(record, clientCode(), done)
+    })
+  }
+}
+
+class ResponseTimeout extends Error {}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  if (ms <= 0) return promise
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new ResponseTimeout()), ms)
+    promise.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(error)
+      },
+    )
+  })
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100
+
+export { PoolError }
