@@ -51,6 +51,9 @@ export function h2Exchange(
   scheme: 'http' | 'https',
 ): Exchange {
   let finished = false
+  // A reset stream destroys the response (and a body) with the StreamError; the proxy learns of it through
+  // onClientGone, so the error event itself needs no handler beyond this one (unhandled, it would throw).
+  response.on('error', () => {})
   const regular: Field[] = []
   for (const field of request.fields) if (field[0].charCodeAt(0) !== 0x3a) regular.push(field)
   return {
@@ -64,7 +67,9 @@ export function h2Exchange(
     clientAddress: request.session.socket.remoteAddress,
     hasBody: request.hasBody,
     get body() {
-      return request.body
+      const body = request.body
+      if (body.listenerCount('error') === 0) body.on('error', () => {})
+      return body
     },
     get started() {
       return response.headersSent
@@ -100,6 +105,8 @@ export function http1Exchange(
   scheme: 'http' | 'https',
 ): Exchange {
   let finished = false
+  response.on('error', () => {})
+  request.on('error', () => {})
   const fields: Field[] = []
   const raw = request.rawHeaders
   for (let i = 0; i + 1 < raw.length; i += 2) fields.push([raw[i]!.toLowerCase(), raw[i + 1]!])

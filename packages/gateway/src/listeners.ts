@@ -69,11 +69,29 @@ export async function startListeners(gateway: Gateway, config: GatewayConfig): P
   const http1: http.Server[] = []
   const sockets: net.Server[] = []
 
+  // HTTP/1.1 connections and their requests in flight, so that closing can end idle ones at once and
+  // busy ones after their response (node:http tracks only connections its own listener accepted).
+  const h1Busy = new Map<net.Socket, number>()
+  let closing = false
+  const h1Done = (socket: net.Socket) => {
+    const n = (h1Busy.get(socket) ?? 1) - 1
+    h1Busy.set(socket, n)
+    if (closing && n === 0) socket.destroy()
+  }
+
   const makeFront = (scheme: 'http' | 'https') => {
     const h2 = createServer(options, (req, res) => gateway.handle(h2Exchange(req, res, scheme)))
-    const h1 = http.createServer({ keepAliveTimeout: 5_000 }, (req, res) =>
-      gateway.handle(http1Exchange(req, res, isTls(req.socket) ? 'https' : scheme)),
-    )
+    const h1 = http.createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
+      const socket = req.socket
+      h1Busy.set(socket, (h1Busy.get(socket) ?? 0) + 1)
+      if (closing) res.shouldKeepAlive = false
+      res.once('close', () => h1Done(socket))
+      gateway.handle(http1Exchange(req, res, isTls(socket) ? 'https' : scheme))
+    })
+    h1.on('connection', (socket: net.Socket) => {
+      h1Busy.set(socket, h1Busy.get(socket) ?? 0)
+      socket.once('close', () => h1Busy.delete(socket))
+    })
     // A malformed HTTP/1.1 request gets node's 400; never an uncaught error.
     h1.on('clientError', (_error, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n')
@@ -121,20 +139,21 @@ export async function startListeners(gateway: Gateway, config: GatewayConfig): P
     http2,
     http1,
     async close() {
-      const closing: Array<Promise<void>> = sockets.map(
+      const waits: Array<Promise<void>> = sockets.map(
         (server) => new Promise<void>((resolve) => server.close(() => resolve())),
       )
       for (const h2 of http2) {
         for (const session of h2.sessions) {
-          closing.push(new Promise<void>((resolve) => session.once('close', () => resolve())))
+          waits.push(new Promise<void>((resolve) => session.once('close', () => resolve())))
           session.close()
         }
       }
-      for (const h1 of http1) {
-        h1.closeIdleConnections()
-        closing.push(new Promise<void>((resolve) => h1.close(() => resolve())))
+      closing = true
+      for (const [socket, busy] of h1Busy) {
+        if (busy === 0) socket.destroy()
+        else waits.push(new Promise<void>((resolve) => socket.once('close', () => resolve())))
       }
-      await Promise.all(closing)
+      await Promise.all(waits)
     },
   }
 }

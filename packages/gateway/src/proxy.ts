@@ -430,6 +430,7 @@ export class Gateway extends EventEmitter {
       record.bytesIn = body?.bytes ?? 0
       return true
     }
+    // An error listener is attached below; nothing else may see the body's error as unhandled.
     upstream.on('data', (chunk: Buffer) => {
       record.bytesOut += chunk.length
       if (!out.write(chunk)) upstream.pause()
