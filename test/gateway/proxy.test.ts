@@ -6,6 +6,8 @@
 import * as http from 'node:http'
 import * as http2 from 'node:http2'
 import type { AddressInfo, Socket } from 'node:net'
+import * as net from 'node:net'
+import { encodeFrame, Flags, FrameType } from '@h2ts/frames'
 import { type GatewayConfigInput, parseConfig, type RunningGateway, startGateway } from '@h2ts/gateway'
 import { createServer } from '@h2ts/streams/node'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -546,5 +548,47 @@ describe('routes', () => {
     expect(missing.status).toBe(404)
     expect(JSON.parse(missing.body).error.code).toBe('route_not_found')
     expect(paths).toEqual(['/v1/a', '/internal/b', '/hosted/c'])
+  })
+})
+
+describe('upstream keep-alive', () => {
+  it('closes an upstream connection whose PINGs go unanswered, and opens a new one for the next request', async () => {
+    // A peer that completes the HTTP/2 handshake (SETTINGS and its ACK) and then never says anything again.
+    const sockets = new Set<Socket>()
+    let connections = 0
+    const silent = net.createServer((socket) => {
+      connections++
+      sockets.add(socket)
+      socket.on('error', () => {})
+      let acked = false
+      socket.on('data', () => {
+        if (acked) return
+        acked = true
+        socket.write(encodeFrame({ type: FrameType.SETTINGS, flags: 0, streamId: 0, settings: [] }))
+        socket.write(encodeFrame({ type: FrameType.SETTINGS, flags: Flags.ACK, streamId: 0, settings: [] }))
+      })
+    })
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy()
+          silent.close(() => resolve())
+        }),
+    )
+    const port = (silent.address() as AddressInfo).port
+    const gw = await gateway(`http://127.0.0.1:${port}`, { keepAliveInterval: 100, responseTimeout: 5000 })
+    const pool = gw.running.gateway.pools.get('up')!
+    const closed = new Promise<number>((resolve) => pool.once('close', (id: number) => resolve(id)))
+    const client = h2client(gw.url)
+    const pending = fetch2(client, { ':path': '/never' })
+    expect(await closed).toBe(1)
+    // The stream in flight on the dead connection failed before its response: 502.
+    expect((await pending).status).toBe(502)
+    expect(pool.stats.connections).toBe(0)
+    const next = fetch2(client, { ':path': '/again' })
+    await waitFor(() => connections === 2, 'a new upstream connection')
+    client.destroy()
+    await next.catch(() => {})
   })
 })
