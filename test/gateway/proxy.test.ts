@@ -8,9 +8,17 @@ import * as http2 from 'node:http2'
 import type { AddressInfo, Socket } from 'node:net'
 import * as net from 'node:net'
 import { encodeFrame, Flags, FrameType } from '@h2ts/frames'
-import { type GatewayConfigInput, parseConfig, type RunningGateway, startGateway } from '@h2ts/gateway'
+import {
+  type GatewayConfigInput,
+  parseConfig,
+  type RunningGateway,
+  selfSignedCertificate,
+  startGateway,
+  startMockUpstream,
+} from '@h2ts/gateway'
 import { createServer } from '@h2ts/streams/node'
 import { afterEach, describe, expect, it } from 'vitest'
+import { makeTempDir, writeTempFile } from '../support/peers.js'
 import { collectRecords } from './support.js'
 
 type Handler = (
@@ -590,5 +598,26 @@ describe('upstream keep-alive', () => {
     await waitFor(() => connections === 2, 'a new upstream connection')
     client.destroy()
     await next.catch(() => {})
+  })
+})
+
+describe('TLS upstreams', () => {
+  it('verifies the upstream certificate: trusted through the ca option, refused (502) without it', async () => {
+    const { cert, key } = await selfSignedCertificate()
+    const mock = await startMockUpstream({ tls: { cert, key } })
+    cleanups.push(() => mock.close())
+    const dir = makeTempDir('h2ts-gw-ca-')
+    cleanups.push(() => dir.cleanup())
+    const ca = await writeTempFile(dir.path, 'ca.pem', cert)
+    // The certificate names localhost and 127.0.0.1; the URL uses the IP, which is what gets verified.
+    const trusted = await gateway(mock.url, { ca })
+    const ok = await fetch2(h2client(trusted.url), { ':path': '/v1/models' })
+    expect(ok.status).toBe(200)
+    expect(JSON.parse(ok.body).data[0].id).toBe('gpt-h2ts-mock')
+
+    const untrusted = await gateway(mock.url)
+    const refused = await fetch2(h2client(untrusted.url), { ':path': '/v1/models' })
+    expect(refused.status).toBe(502)
+    expect(JSON.parse(refused.body).error.message).toMatch(/self[- ]signed certificate/)
   })
 })
