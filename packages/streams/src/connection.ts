@@ -16,6 +16,7 @@ import {
   encodeDataFrameHeader,
   encodeFrame,
   encodeHeadersBlock,
+  encodePushPromiseBlock,
   Flags,
   type Frame,
   FrameDecoder,
@@ -27,17 +28,31 @@ import {
   MAX_STREAM_ID,
   MAX_WINDOW_SIZE,
   type PingFrame,
+  type Priority,
+  type PriorityFrame,
+  type PriorityUpdateFrame,
   type PushPromiseFrame,
+  SettingId,
   type SettingsFrame,
   type WindowUpdateFrame,
 } from '@h2ts/frames'
 import { Decoder, Encoder, type HeaderField, isHpackError } from '@h2ts/hpack'
+import { RateBudget } from './budget.js'
 import { ConnectionError, StreamError, UsageError } from './errors.js'
 import type { ConnectionEvent, HeadersKind } from './events.js'
 import { type Fields, validateRequest, validateResponse, validateTrailers } from './headers.js'
+import { formatPriorityField, parsePriorityField } from './priority-field.js'
 import { RecentIds } from './recent-ids.js'
+import { Rfc7540Scheduler } from './scheduler/rfc7540.js'
+import { Rfc9218Scheduler } from './scheduler/rfc9218.js'
 import { RoundRobinScheduler } from './scheduler/round-robin.js'
-import type { WriteScheduler } from './scheduler/scheduler.js'
+import {
+  DEFAULT_URGENCY,
+  DEFAULT_WEIGHT,
+  type PrioritySignal,
+  type Rfc9218Priority,
+  type WriteScheduler,
+} from './scheduler/scheduler.js'
 import { applySetting, INITIAL_SETTINGS, type Settings, settingsDiff } from './settings.js'
 import { afterEndStream, RECEIVE_RULES, type StreamFrameKind, type StreamState } from './stream-state.js'
 
@@ -65,6 +80,60 @@ export interface Limits {
   resetStreamGrace: number
   /** Most recently reset streams remembered for that grace period. */
   maxRecentlyReset: number
+  /**
+   * Client: pushed streams (reserved or open) we hold at most; promises beyond are refused with
+   * RST_STREAM(REFUSED_STREAM) (reserved streams do not count toward SETTINGS_MAX_CONCURRENT_STREAMS).
+   */
+  maxPushedStreams: number
+  /**
+   * Resets a peer may cause in a burst: RST_STREAM frames it sends (Rapid Reset, CVE-2023-44487) and
+   * RST_STREAM we send because of its errors (MadeYouReset, CVE-2025-8671) spend the same token bucket;
+   * empty: ENHANCE_YOUR_CALM.
+   */
+  resetBurst: number
+  /** Tokens per second refilling the reset bucket (an honest client cancels a few streams a second). */
+  resetRate: number
+  /** PRIORITY and PRIORITY_UPDATE frames in a burst (CVE-2019-9513); empty bucket: ENHANCE_YOUR_CALM. */
+  priorityBurst: number
+  /** Tokens per second refilling the PRIORITY bucket. */
+  priorityRate: number
+  /**
+   * Frames in a row that carry nothing (DATA of length 0 without END_STREAM, HEADERS or CONTINUATION with
+   * an empty fragment and no END_HEADERS) before ENHANCE_YOUR_CALM (CVE-2019-9518); any DATA or header
+   * fragment with content starts the count again.
+   */
+  maxEmptyFrames: number
+  /**
+   * Milliseconds a header block (HEADERS or PUSH_PROMISE up to END_HEADERS) may stay open: a peer that
+   * dribbles CONTINUATION frames holds the whole connection, since nothing else may interleave (§6.10).
+   * Past it: ENHANCE_YOUR_CALM. Needs `tick()` at `nextDeadline()`, which the Node adapter does.
+   */
+  headerBlockTimeout: number
+  /**
+   * After a WINDOW_UPDATE smaller than this, DATA waits until the window has this much (or half the peer's
+   * initial window, if smaller): 1-byte window increments do not turn into runs of 1-byte DATA frames
+   * (the data dribble, CVE-2019-9511). Larger increments resume sending at once.
+   */
+  minDataFrameSize: number
+}
+
+/** What a connection has done so far (see `Connection.stats`). */
+export interface ConnectionStats {
+  /**
+   * Header sections, as fields (the RFC 7541 §4.1 size: name + value + 32 per field) and as HPACK blocks:
+   * the difference is what compression saved.
+   */
+  headerBytesSent: { raw: number; encoded: number }
+  headerBytesReceived: { raw: number; encoded: number }
+  /** Milliseconds that streams with DATA to send waited for flow-control window, summed over streams. */
+  flowControlStallMs: number
+}
+
+/** A header list's size as RFC 7541 §4.1 counts it (octets of name and value, plus 32 per field). */
+function headerListSize(fields: readonly HeaderField[]): number {
+  let size = 0
+  for (const [name, value] of fields) size += name.length + value.length + 32
+  return size
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -78,6 +147,14 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   settingsTimeout: 10000,
   resetStreamGrace: 10000,
   maxRecentlyReset: 1000,
+  maxPushedStreams: 100,
+  resetBurst: 1000,
+  resetRate: 100,
+  priorityBurst: 1000,
+  priorityRate: 100,
+  maxEmptyFrames: 1000,
+  headerBlockTimeout: 10000,
+  minDataFrameSize: 1024,
 })
 
 export interface ConnectionOptions {
@@ -90,7 +167,17 @@ export interface ConnectionOptions {
    */
   connectionWindowSize?: number
   limits?: Partial<Limits>
+  /** A write scheduler of your own; it replaces the choice `priorities` makes. */
   scheduler?: WriteScheduler
+  /**
+   * How streams share the connection (DESIGN.md "Scheduling and priority"):
+   * - `'auto'` (default): a server picks at the client's first SETTINGS: RFC 9218 urgencies when either
+   *   side sent SETTINGS_NO_RFC7540_PRIORITIES = 1 (RFC 9218 §2.1), else the RFC 7540 tree; a client uses
+   *   round-robin for its request bodies.
+   * - `'rfc9218'`: sends SETTINGS_NO_RFC7540_PRIORITIES = 1 and schedules by urgency.
+   * - `'rfc7540'`: the dependency tree; `'round-robin'`: one frame per stream in turn, no signals.
+   */
+  priorities?: 'auto' | 'rfc7540' | 'rfc9218' | 'round-robin'
   /** The clock, in milliseconds (default Date.now). */
   now?: () => number
   /**
@@ -116,6 +203,8 @@ type OutItem =
   | { kind: 'data'; data: Uint8Array; offset: number; endStream: boolean }
   /** RST_STREAM after what is queued before it (a reset that must not overtake a response). */
   | { kind: 'reset'; code: number; endStream: true }
+  /** PUSH_PROMISE for `promised`, sent on this (the associated) stream (§8.4). */
+  | { kind: 'promise'; promised: Stream; fields: HeaderField[]; endStream: false }
 
 class Stream {
   state: StreamState = 'idle'
@@ -137,6 +226,8 @@ class Stream {
   wantsDrain = false
   /** Waiting for window (stream or connection): report windowUpdated when it comes. */
   blocked = false
+  /** When `blocked` was last set (engine clock), for the stall statistics. */
+  blockedSince = 0
   /** Receiving: a final (non-1xx) response or the request headers arrived. */
   gotHeaders = false
   contentLength: number | undefined
@@ -145,6 +236,10 @@ class Stream {
   headRequest = false
   /** Counted in the active streams of its initiator (§5.1.2). */
   counted = false
+  /** A pushed stream whose response waits for the client's concurrency limit (§5.1.2, §8.4). */
+  parked = false
+  /** The peer's last WINDOW_UPDATE for this stream was tiny (the data dribble, CVE-2019-9511). */
+  dribbled = false
 
   constructor(
     readonly id: number,
@@ -160,9 +255,15 @@ interface PendingBlock {
   streamId: number
   endStream: boolean
   selfDependent: boolean
+  /** RFC 7540 priority fields of the HEADERS frame (§6.2). */
+  priority: PrioritySignal | undefined
+  /** PUSH_PROMISE: the promised stream (§6.6). */
+  promisedId: number | undefined
   parts: Uint8Array[]
   size: number
   frames: number
+  /** When its first frame arrived (engine clock), for `headerBlockTimeout`. */
+  startedAt: number
 }
 
 const PING_LENGTH = 8
@@ -171,10 +272,18 @@ export class Connection {
   readonly role: Role
   readonly #limits: Limits
   readonly #now: () => number
-  readonly #scheduler: WriteScheduler
+  #scheduler: WriteScheduler
+  /** The scheduler is still to be chosen at the peer's first SETTINGS (`priorities: 'auto'`, server). */
+  #schedulerPending: boolean
   readonly #decoder: FrameDecoder
   readonly #hpackIn: Decoder
   readonly #hpackOut = new Encoder()
+  /** Running totals for metrics; read them at any time, never reset by the engine. */
+  readonly stats: ConnectionStats = {
+    headerBytesSent: { raw: 0, encoded: 0 },
+    headerBytesReceived: { raw: 0, encoded: 0 },
+    flowControlStallMs: 0,
+  }
 
   /** Our settings as the peer will know them once it acknowledges; and the peer's, in force. */
   #local: Settings
@@ -189,6 +298,8 @@ export class Connection {
   #lastProcessedRemoteId = 0
   /** Peer streams that were open and have closed (bounded), to tell them from never-used ids (§5.1.1). */
   readonly #closedRemote: RecentIds
+  /** Streams the peer closed with RST_STREAM (bounded): a HEADERS on one is a stream error (§5.1). */
+  readonly #resetByPeer: RecentIds
   /** How many frames the constructor queued first (preface, SETTINGS): kept if we fail before writing. */
   readonly #initialFrames: number
   #wroteAnything = false
@@ -198,6 +309,12 @@ export class Connection {
   #remoteActive = 0
   /** Local streams whose opening HEADERS wait for concurrency, in id order. */
   readonly #pendingOpens: Stream[] = []
+  /** Server: pushed streams whose response waits for the client's concurrency limit, oldest first. */
+  readonly #parked: Stream[] = []
+  /** Client: promised streams still reserved (no response HEADERS yet). */
+  #reservedRemote = 0
+  /** ENABLE_PUSH in the last of our SETTINGS the peer acknowledged (the first counts as known, see push). */
+  #ackedEnablePush: boolean
   /** Streams we reset a moment ago: id -> when the grace period ends. */
   readonly #recentlyReset: RecentIds
 
@@ -215,6 +332,12 @@ export class Connection {
   #block: PendingBlock | undefined
   readonly #pings = new Map<string, number>()
   #pingCounter = 0
+  /** Abuse budgets (DESIGN.md "Errors"): resets received and provoked, PRIORITY frames, empty frames. */
+  readonly #resetBudget: RateBudget
+  readonly #priorityBudget: RateBudget
+  #emptyFrames = 0
+  /** The peer's last WINDOW_UPDATE for the connection was tiny (CVE-2019-9511). */
+  #connectionDribbled = false
 
   /** GOAWAY: the last stream id we said we would process, and whether the peer sent one. */
   #goAwaySent: number | undefined
@@ -229,10 +352,25 @@ export class Connection {
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.#recentlyReset = new RecentIds(this.#limits.maxRecentlyReset)
     this.#closedRemote = new RecentIds(this.#limits.maxRecentlyReset)
+    this.#resetByPeer = new RecentIds(this.#limits.maxRecentlyReset)
     this.#now = options.now ?? Date.now
-    this.#scheduler = options.scheduler ?? new RoundRobinScheduler()
+    this.#resetBudget = new RateBudget(this.#limits.resetBurst, this.#limits.resetRate, this.#now)
+    this.#priorityBudget = new RateBudget(this.#limits.priorityBurst, this.#limits.priorityRate, this.#now)
+    const priorities = options.priorities ?? 'auto'
+    this.#scheduler =
+      options.scheduler ??
+      (priorities === 'rfc7540'
+        ? new Rfc7540Scheduler()
+        : priorities === 'rfc9218'
+          ? new Rfc9218Scheduler()
+          : new RoundRobinScheduler())
+    this.#schedulerPending =
+      options.scheduler === undefined && priorities === 'auto' && options.role === 'server'
     this.#nextLocalId = this.role === 'client' ? 1 : 2
     this.#local = { ...defaultSettings(this.role, this.#limits), ...options.settings }
+    // RFC 9218 §2.1: say we will not use RFC 7540 signals when we schedule by urgency.
+    if (priorities === 'rfc9218' && options.settings?.noRfc7540Priorities === undefined)
+      this.#local.noRfc7540Priorities = true
     if (this.role === 'server' && options.settings?.enablePush === false) this.#local.enablePush = false
     this.#connectionWindowSize = options.connectionWindowSize ?? 65535
     if (!(this.#connectionWindowSize >= 65535 && this.#connectionWindowSize <= MAX_WINDOW_SIZE)) {
@@ -262,6 +400,7 @@ export class Connection {
       this.#recvWindow = this.#connectionWindowSize
     }
     this.#initialFrames = this.#urgent.length
+    this.#ackedEnablePush = this.#local.enablePush
     this.#ackedInitialWindow = INITIAL_SETTINGS.initialWindowSize
   }
 
@@ -368,6 +507,7 @@ export class Connection {
         )
       }
     }
+    this.#checkFloods(frame)
     switch (frame.type) {
       case FrameType.DATA:
         this.#onData(frame as DataFrame)
@@ -378,10 +518,11 @@ export class Connection {
       case FrameType.CONTINUATION:
         this.#onContinuation(frame.streamId, (frame as { fragment: Uint8Array }).fragment, frame.flags)
         return
-      case FrameType.PRIORITY:
+      case FrameType.PRIORITY: {
         // Accepted in every state (§5.1); the RFC 7540 tree is optional (§5.3.2). A stream depending on
         // itself is a stream PROTOCOL_ERROR (§5.3.1).
-        if ((frame as { priority: { dependency: number } }).priority.dependency === frame.streamId) {
+        const priority = (frame as PriorityFrame).priority
+        if (priority.dependency === frame.streamId) {
           this.#streamError(
             new StreamError(
               frame.streamId,
@@ -390,7 +531,14 @@ export class Connection {
               'stream depends on itself',
             ),
           )
+          return
         }
+        // RFC 9218 §2.1: once we said we do not use them, RFC 7540 signals are ignored.
+        if (!this.#local.noRfc7540Priorities) this.#scheduler.prioritize?.(frame.streamId, rfc7540(priority))
+        return
+      }
+      case FrameType.PRIORITY_UPDATE:
+        this.#onPriorityUpdate(frame as PriorityUpdateFrame)
         return
       case FrameType.RST_STREAM:
         this.#onRstStream(frame.streamId, (frame as { errorCode: number }).errorCode)
@@ -414,6 +562,62 @@ export class Connection {
         // §4.1, §5.5: unknown frame types (and extension frames we do not use) are ignored.
         return
     }
+  }
+
+  /**
+   * Budgets for frames that cost us work and give nothing back (DESIGN.md "Errors"): PRIORITY frames
+   * (CVE-2019-9513) and frames with nothing in them (CVE-2019-9518). Both end in ENHANCE_YOUR_CALM.
+   */
+  #checkFloods(frame: Frame): void {
+    const type = frame.type
+    if (type === FrameType.PRIORITY || type === FrameType.PRIORITY_UPDATE) {
+      if (!this.#priorityBudget.take()) {
+        throw new ConnectionError(
+          ErrorCode.ENHANCE_YOUR_CALM,
+          'priority-flood',
+          `over ${this.#limits.priorityBurst} PRIORITY frames in a burst`,
+        )
+      }
+      return
+    }
+    let length: number
+    let ends: number
+    if (type === FrameType.DATA) {
+      length = (frame as DataFrame).data.length
+      ends = frame.flags & Flags.END_STREAM
+    } else if (type === FrameType.HEADERS || type === FrameType.CONTINUATION) {
+      length = (frame as { fragment: Uint8Array }).fragment.length
+      ends = frame.flags & Flags.END_HEADERS
+    } else {
+      return
+    }
+    if (length > 0) {
+      this.#emptyFrames = 0
+      return
+    }
+    // An empty frame that ends something (END_STREAM, END_HEADERS) does work for the peer: not counted.
+    if (ends === 0 && ++this.#emptyFrames > this.#limits.maxEmptyFrames) {
+      throw new ConnectionError(
+        ErrorCode.ENHANCE_YOUR_CALM,
+        'empty-frame-flood',
+        `over ${this.#limits.maxEmptyFrames} empty frames in a row`,
+      )
+    }
+  }
+
+  /**
+   * One reset, received or provoked, spends a token (Rapid Reset, CVE-2023-44487; MadeYouReset,
+   * CVE-2025-8671). Failing (not throwing) so that callers outside `receive` are safe too.
+   */
+  #spendReset(): void {
+    if (this.#resetBudget.take() || this.#failed !== undefined) return
+    this.#fail(
+      new ConnectionError(
+        ErrorCode.ENHANCE_YOUR_CALM,
+        'reset-flood',
+        `over ${this.#limits.resetBurst} stream resets in a burst`,
+      ),
+    )
   }
 
   #checkRule(streamId: number, state: StreamState, kind: StreamFrameKind): boolean {
@@ -510,9 +714,12 @@ export class Connection {
       endStream: (frame.flags & Flags.END_STREAM) !== 0,
       // §5.3.1: a stream cannot depend on itself. The block is still decoded (HPACK state) before the reset.
       selfDependent: frame.priority !== undefined && frame.priority.dependency === frame.streamId,
+      priority: frame.priority === undefined ? undefined : rfc7540(frame.priority),
+      promisedId: undefined,
       parts: [],
       size: 0,
       frames: 1,
+      startedAt: this.#now(),
     }
     if (frame.flags & Flags.END_HEADERS) {
       this.#onHeaderBlock(block, frame.fragment)
@@ -570,6 +777,8 @@ export class Connection {
     let tooLarge = false
     try {
       fields = this.#hpackIn.decodeFields(bytes)
+      this.stats.headerBytesReceived.encoded += bytes.length
+      this.stats.headerBytesReceived.raw += headerListSize(fields)
     } catch (error) {
       if (!isHpackError(error)) throw error
       // §4.3: an HPACK failure leaves the tables out of step: the connection cannot go on.
@@ -577,7 +786,13 @@ export class Connection {
         throw new ConnectionError(ErrorCode.COMPRESSION_ERROR, `hpack-${error.reason}`, error.message)
       tooLarge = true
     }
-    this.#onHeaders(block.streamId, fields ?? [], block.endStream, tooLarge, block.selfDependent)
+    if (block.promisedId !== undefined) {
+      this.#onPromise(block.streamId, block.promisedId, fields ?? [], tooLarge)
+      return
+    }
+    // RFC 9218 §2.1: once we said we do not use them, RFC 7540 signals are ignored.
+    const priority = this.#local.noRfc7540Priorities ? undefined : block.priority
+    this.#onHeaders(block.streamId, fields ?? [], block.endStream, tooLarge, block.selfDependent, priority)
   }
 
   #onHeaders(
@@ -586,11 +801,12 @@ export class Connection {
     endStream: boolean,
     tooLarge: boolean,
     selfDependent: boolean,
+    priority: PrioritySignal | undefined,
   ): void {
     const stream = this.#streams.get(id)
     if (stream === undefined || !stream.opened) {
       if (this.#stateOf(id) === 'idle') {
-        this.#openRemote(id, fields, endStream, tooLarge, selfDependent)
+        this.#openRemote(id, fields, endStream, tooLarge, selfDependent, priority)
         return
       }
       if (this.#recentlyReset.has(id) && !this.#expiredReset(id)) return
@@ -603,6 +819,19 @@ export class Connection {
           `HEADERS on stream ${id} after ${this.#lastRemoteId}`,
         )
       }
+      if (this.#resetByPeer.has(id)) {
+        // §5.1 closed: "any frame other than PRIORITY after receiving a RST_STREAM" is a stream error of
+        // type STREAM_CLOSED; only after END_STREAM is a HEADERS a connection error (the rule below).
+        this.#streamError(
+          new StreamError(
+            id,
+            ErrorCode.STREAM_CLOSED,
+            'headers-after-rst-stream',
+            'HEADERS after RST_STREAM',
+          ),
+        )
+        return
+      }
       this.#checkRule(id, 'closed', 'HEADERS')
       return
     }
@@ -612,6 +841,22 @@ export class Connection {
         new StreamError(id, ErrorCode.PROTOCOL_ERROR, 'self-dependency', 'stream depends on itself'),
       )
       return
+    }
+    // Priority fields on a later HEADERS frame reprioritise the stream (RFC 7540 §5.3.3).
+    if (priority !== undefined) this.#scheduler.prioritize?.(id, priority)
+    if (stream.state === 'reserved-remote') {
+      // §5.1: the pushed response's HEADERS make the stream half-closed (local); from now on it counts
+      // toward our SETTINGS_MAX_CONCURRENT_STREAMS (§5.1.2).
+      if (this.#remoteActive >= this.#local.maxConcurrentStreams) {
+        this.#streamError(
+          new StreamError(id, ErrorCode.REFUSED_STREAM, 'too-many-streams', 'pushed stream over our limit'),
+        )
+        return
+      }
+      this.#reservedRemote--
+      stream.state = 'half-closed-local'
+      stream.counted = true
+      this.#remoteActive++
     }
     if (tooLarge) {
       this.#streamError(
@@ -689,6 +934,7 @@ export class Connection {
     endStream: boolean,
     tooLarge: boolean,
     selfDependent: boolean,
+    priority: PrioritySignal | undefined,
   ): void {
     if (this.role === 'client') {
       // Servers open streams only with PUSH_PROMISE (§8.4).
@@ -713,7 +959,7 @@ export class Connection {
     this.#lastProcessedRemoteId = id
     const refuse = (code: number, reason: string, message: string) => {
       this.#rememberReset(id)
-      this.#queueControl(rstStream(id, code))
+      this.#queueAnswer(rstStream(id, code))
       this.#events.push({
         type: 'streamReset',
         streamId: id,
@@ -722,6 +968,7 @@ export class Connection {
         error: new StreamError(id, code, reason, message, 'local', code === ErrorCode.REFUSED_STREAM),
         retryable: code === ErrorCode.REFUSED_STREAM,
       })
+      this.#spendReset()
     }
     if (this.#remoteActive >= this.#local.maxConcurrentStreams) {
       // §5.1.2: over our limit; REFUSED_STREAM tells the client it may retry.
@@ -746,6 +993,7 @@ export class Connection {
       this.sendHeaders(id, [[':status', '431']], { endStream: true })
       // §8.1: the response is complete, so RST_STREAM(NO_ERROR) may then stop the rest of the request.
       if (!endStream) stream.out.push({ kind: 'reset', code: ErrorCode.NO_ERROR, endStream: true })
+      this.#spendReset()
       return
     }
     let request: ReturnType<typeof validateRequest>
@@ -763,6 +1011,12 @@ export class Connection {
     stream.contentLength = request.contentLength
     stream.counted = true
     this.#remoteActive++
+    // The scheduler learns the stream's priority: RFC 7540 fields of the HEADERS frame, and the RFC 9218
+    // `priority` header (§5).
+    const urgency = priorityHeader(fields)
+    const signals = priority === undefined ? [] : [priority]
+    if (urgency !== undefined) signals.push(urgency)
+    this.#scheduler.open?.(id, signals)
     if (endStream && request.contentLength !== undefined && request.contentLength !== 0) {
       this.#streamError(
         new StreamError(
@@ -778,14 +1032,134 @@ export class Connection {
   }
 
   #onPushPromise(frame: PushPromiseFrame): void {
-    // §8.4: only servers push, and only when the client allows it. This client never enables push yet.
-    const reason = this.role === 'server' ? 'push-promise-from-client' : 'push-disabled'
-    throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, reason, `PUSH_PROMISE on stream ${frame.streamId}`)
+    // §8.4, §6.6: only servers push, and only when the client allows it. A server pushes in answer to a
+    // request, and our first SETTINGS went before every request: what we sent is what binds (and, after a
+    // change, what the peer may not have acknowledged yet).
+    const allowed =
+      this.#local.enablePush || this.#ackedEnablePush || this.#unacked.some((u) => u.settings.enablePush)
+    if (this.role === 'server' || !allowed) {
+      const reason = this.role === 'server' ? 'push-promise-from-client' : 'push-disabled'
+      throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, reason, `PUSH_PROMISE on stream ${frame.streamId}`)
+    }
+    const block: PendingBlock = {
+      streamId: frame.streamId,
+      endStream: false,
+      selfDependent: false,
+      priority: undefined,
+      promisedId: frame.promisedStreamId,
+      parts: [],
+      size: 0,
+      frames: 1,
+      startedAt: this.#now(),
+    }
+    if (frame.flags & Flags.END_HEADERS) {
+      this.#onHeaderBlock(block, frame.fragment)
+      return
+    }
+    this.#addFragment(block, frame.fragment)
+    this.#block = block
+  }
+
+  /** A complete PUSH_PROMISE header block (client): reserve the promised stream, or refuse it (§8.4). */
+  #onPromise(associatedId: number, promisedId: number, fields: HeaderField[], tooLarge: boolean): void {
+    if (promisedId <= this.#lastRemoteId) {
+      // §6.6, §5.1.1: the promised stream must be idle.
+      throw new ConnectionError(
+        ErrorCode.PROTOCOL_ERROR,
+        'push-promise-id-not-idle',
+        `promised stream ${promisedId} after ${this.#lastRemoteId}`,
+      )
+    }
+    this.#lastRemoteId = promisedId
+    const refuse = (code: number) => {
+      this.#rememberReset(promisedId)
+      this.#queueControl(rstStream(promisedId, code))
+    }
+    const state = this.#stateOf(associatedId)
+    if (!this.#isLocalId(associatedId) || (state !== 'open' && state !== 'half-closed-local')) {
+      // §6.6: a promise on a stream we reset a moment ago may have crossed our RST_STREAM: it is still
+      // processed (the HPACK state above), and the promised stream refused.
+      if (this.#isLocalId(associatedId) && this.#recentlyReset.has(associatedId)) {
+        refuse(ErrorCode.CANCEL)
+        return
+      }
+      throw new ConnectionError(
+        ErrorCode.PROTOCOL_ERROR,
+        'push-promise-on-bad-stream',
+        `PUSH_PROMISE on stream ${associatedId} (${state})`,
+      )
+    }
+    if (this.#goAwaySent !== undefined) {
+      // Our GOAWAY named the last pushed stream we take: later ones are refused.
+      refuse(ErrorCode.REFUSED_STREAM)
+      return
+    }
+    let request: ReturnType<typeof validateRequest>
+    try {
+      if (tooLarge) {
+        throw new StreamError(promisedId, ErrorCode.ENHANCE_YOUR_CALM, 'header-list-too-large', 'too large')
+      }
+      request = validateRequest(promisedId, fields, false)
+      // §8.4.1: a promised request is safe and cacheable, and carries no content.
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        throw new StreamError(promisedId, ErrorCode.PROTOCOL_ERROR, 'push-unsafe-method', request.method)
+      }
+      if (request.contentLength !== undefined && request.contentLength > 0) {
+        throw new StreamError(promisedId, ErrorCode.PROTOCOL_ERROR, 'push-with-content', 'request content')
+      }
+    } catch (error) {
+      if (!(error instanceof StreamError)) throw error
+      // §8.4.1: the error is on the promised stream.
+      refuse(error.code)
+      return
+    }
+    if (this.#reservedRemote + this.#remoteActive >= this.#limits.maxPushedStreams) {
+      refuse(ErrorCode.REFUSED_STREAM)
+      return
+    }
+    this.#lastProcessedRemoteId = promisedId
+    const stream = this.#newStream(promisedId)
+    stream.state = 'reserved-remote'
+    stream.opened = true
+    stream.headRequest = request.method === 'HEAD'
+    this.#reservedRemote++
+    this.#events.push({
+      type: 'pushPromised',
+      streamId: associatedId,
+      promisedStreamId: promisedId,
+      fields,
+      request,
+    })
+  }
+
+  // --- PRIORITY_UPDATE (RFC 9218 §7.1) ----------------------------------------------------------------
+
+  #onPriorityUpdate(frame: PriorityUpdateFrame): void {
+    if (this.role === 'client') {
+      // RFC 9218 §7.1: only clients send it.
+      throw new ConnectionError(
+        ErrorCode.PROTOCOL_ERROR,
+        'priority-update-from-server',
+        'PRIORITY_UPDATE from a server',
+      )
+    }
+    const id = frame.prioritizedStreamId
+    const signal = toUrgency(parsePriorityField(frame.fieldValue))
+    if (signal === undefined) return // not a Structured Fields dictionary: ignored (RFC 9218 §4)
+    if (this.#streams.has(id)) {
+      this.#scheduler.prioritize?.(id, signal)
+    } else if (!this.#isLocalId(id) && this.#isIdle(id)) {
+      // §7.1: a request not sent yet; the scheduler keeps a bounded number of these for when it opens.
+      this.#scheduler.prioritize?.(id, signal)
+    }
+    // A closed stream's priority no longer matters.
   }
 
   // --- RST_STREAM (§6.4) -------------------------------------------------------------------------------
 
   #onRstStream(id: number, code: number): void {
+    this.#spendReset()
+    if (this.#failed !== undefined) return
     const stream = this.#streams.get(id)
     if (stream === undefined || !stream.opened) {
       this.#checkRule(id, this.#stateOf(id), 'RST_STREAM')
@@ -798,6 +1172,7 @@ export class Connection {
       origin: 'remote',
       retryable: code === ErrorCode.REFUSED_STREAM,
     })
+    this.#resetByPeer.add(id)
     this.#close(stream)
   }
 
@@ -812,6 +1187,7 @@ export class Connection {
       return
     }
     const previousWindow = this.#remote.initialWindowSize
+    const firstSettings = !this.#gotPeerSettings
     if (!this.#gotPeerSettings) {
       // The peer's real limit replaces our cautious assumption; absent from its SETTINGS, it is unlimited.
       this.#gotPeerSettings = true
@@ -826,7 +1202,42 @@ export class Connection {
           'SETTINGS_ENABLE_PUSH = 1 from a server',
         )
       }
+      if (
+        setting.id === SettingId.NO_RFC7540_PRIORITIES &&
+        !firstSettings &&
+        (setting.value === 1) !== this.#remote.noRfc7540Priorities
+      ) {
+        // RFC 9218 §2.1: the value must not change after the first SETTINGS.
+        throw new ConnectionError(
+          ErrorCode.PROTOCOL_ERROR,
+          'no-rfc7540-priorities-changed',
+          'SETTINGS_NO_RFC7540_PRIORITIES changed after the first SETTINGS',
+        )
+      }
+      if (
+        setting.id === SettingId.ENABLE_CONNECT_PROTOCOL &&
+        setting.value === 0 &&
+        this.#remote.enableConnectProtocol
+      ) {
+        // RFC 8441 §3: once 1, the setting may not go back to 0.
+        throw new ConnectionError(
+          ErrorCode.PROTOCOL_ERROR,
+          'connect-protocol-withdrawn',
+          'SETTINGS_ENABLE_CONNECT_PROTOCOL went from 1 to 0',
+        )
+      }
       applySetting(this.#remote, setting)
+    }
+    if (firstSettings && this.#schedulerPending) {
+      // RFC 9218 §2.1: the client's first SETTINGS says whether it will send RFC 7540 signals. It comes
+      // before any stream (§3.4), so the scheduler can still be swapped.
+      this.#schedulerPending = false
+      if (this.#streams.size === 0) {
+        this.#scheduler =
+          this.#local.noRfc7540Priorities || this.#remote.noRfc7540Priorities
+            ? new Rfc9218Scheduler()
+            : new Rfc7540Scheduler()
+      }
     }
     const delta = this.#remote.initialWindowSize - previousWindow
     if (delta !== 0) {
@@ -850,6 +1261,7 @@ export class Connection {
 
   /** Our SETTINGS took effect on the peer's side (§6.5.3). */
   #applyAcknowledged(settings: Settings): void {
+    this.#ackedEnablePush = settings.enablePush
     this.#hpackIn.setMaxTableSize(settings.headerTableSize)
     this.#decoder.setMaxFrameSize(settings.maxFrameSize)
     const before = Math.max(this.#ackedInitialWindow, settings.initialWindowSize)
@@ -921,7 +1333,10 @@ export class Connection {
         )
       }
       this.#sendWindow += frame.increment
-      if (this.#sendWindow > 0) {
+      // The connection window starts at 65,535 whatever the settings say (§6.9.2).
+      const threshold = this.#dribbleThreshold(65535)
+      this.#connectionDribbled = frame.increment < threshold
+      if (this.#sendWindow >= (this.#connectionDribbled ? threshold : 1)) {
         for (const blockedId of this.#connectionBlocked) {
           const stream = this.#streams.get(blockedId)
           if (stream !== undefined) this.#unblock(stream)
@@ -948,10 +1363,31 @@ export class Connection {
       return
     }
     stream.sendWindow += frame.increment
-    if (stream.blocked && stream.sendWindow > 0) this.#unblock(stream)
+    const threshold = this.#dribbleThreshold(this.#remote.initialWindowSize)
+    stream.dribbled = frame.increment < threshold
+    if (stream.blocked && stream.sendWindow >= (stream.dribbled ? threshold : 1)) this.#unblock(stream)
+  }
+
+  /**
+   * The data dribble (CVE-2019-9511): after a WINDOW_UPDATE smaller than this, a window smaller than this
+   * does not make a DATA frame; the stream waits for more. It is `minDataFrameSize`, at most half the
+   * initial window, so that a peer that asks for small windows on purpose is still served. A window that
+   * came with a real increment is always used, whatever its size, so no honest peer can be left waiting.
+   */
+  #dribbleThreshold(initialWindow: number): number {
+    return Math.max(1, Math.min(this.#limits.minDataFrameSize, Math.floor(initialWindow / 2)))
+  }
+
+  /** Whether a DATA frame of `n` bytes, cut short by a window the peer has been dribbling, should wait. */
+  #dribbling(stream: Stream, n: number): boolean {
+    if (n >= this.#limits.minDataFrameSize) return false
+    if (n === stream.sendWindow && stream.dribbled)
+      return n < this.#dribbleThreshold(this.#remote.initialWindowSize)
+    return n === this.#sendWindow && this.#connectionDribbled && n < this.#dribbleThreshold(65535)
   }
 
   #unblock(stream: Stream): void {
+    if (stream.blocked) this.stats.flowControlStallMs += this.#now() - stream.blockedSince
     stream.blocked = false
     if (stream.out.length > 0) this.#scheduler.push(stream.id)
     this.#events.push({ type: 'windowUpdated', streamId: stream.id })
@@ -1032,6 +1468,95 @@ export class Connection {
     return true
   }
 
+  /**
+   * Server push (§8.4): promises the response to a request (`fields`: GET or HEAD, no content; :scheme,
+   * :authority and :path as for any request) on the stream of the request it belongs to, and returns the
+   * promised stream's id. Send the response there with `sendHeaders` and `sendData`. The PUSH_PROMISE goes
+   * out in order with what the associated stream already queued, so queue it before the data that refers to
+   * the pushed resource. Throws a UsageError when the client disabled push (SETTINGS_ENABLE_PUSH = 0).
+   */
+  push(streamId: number, fields: Fields): number {
+    if (this.role !== 'server') throw new UsageError('not-a-server', 'only a server pushes (§8.4)')
+    this.#assertOpen()
+    if (!this.#remote.enablePush) {
+      throw new UsageError('push-disabled', 'the client disabled server push (SETTINGS_ENABLE_PUSH = 0)')
+    }
+    if (this.#goAwayReceived !== undefined || this.#goAwaySent !== undefined) {
+      throw new UsageError('connection-closing', 'the connection is going away: no new streams')
+    }
+    const associated = this.#writable(streamId)
+    if (this.#isLocalId(streamId)) {
+      // §6.6: a promise rides on a stream the client opened, never on a pushed one.
+      throw new UsageError('push-on-pushed-stream', `stream ${streamId} is itself pushed`)
+    }
+    if (this.#nextLocalId > MAX_STREAM_ID) {
+      throw new UsageError('stream-ids-exhausted', 'no stream ids left on this connection (§5.1.1)')
+    }
+    const head = usage(() => validateRequest(this.#nextLocalId, fields, false))
+    if (head.method !== 'GET' && head.method !== 'HEAD') {
+      throw new UsageError(
+        'push-unsafe-method',
+        `§8.4.1: only safe, cacheable requests are pushed, not ${head.method}`,
+      )
+    }
+    if (head.contentLength !== undefined && head.contentLength > 0) {
+      throw new UsageError('push-with-content', '§8.4.1: a promised request has no content')
+    }
+    const id = this.#nextLocalId
+    this.#nextLocalId += 2
+    const promised = this.#newStream(id)
+    promised.state = 'reserved-local'
+    this.#enqueue(associated, { kind: 'promise', promised, fields: [...fields], endStream: false })
+    return id
+  }
+
+  /**
+   * Sets a stream's priority. Our own scheduler uses it if it speaks the signal's scheme (`rfc9218`:
+   * urgency 0–7 and incremental; `rfc7540`: dependency, weight 1–256, exclusive): a server orders its
+   * responses by it. A client also tells the server: PRIORITY_UPDATE (RFC 9218 §7) or PRIORITY (§6.3).
+   */
+  prioritize(streamId: number, priority: PrioritySignal): void {
+    this.#assertOpen()
+    if (priority.scheme === 'rfc9218') {
+      if (!(Number.isInteger(priority.urgency) && priority.urgency >= 0 && priority.urgency <= 7))
+        throw new UsageError('bad-priority', 'urgency is an integer in 0..7 (RFC 9218 §4.1)')
+    } else if (
+      !(Number.isInteger(priority.weight) && priority.weight >= 1 && priority.weight <= 256) ||
+      priority.dependency === streamId
+    ) {
+      throw new UsageError(
+        'bad-priority',
+        'weight is an integer in 1..256 and a stream cannot depend on itself',
+      )
+    }
+    this.#scheduler.prioritize?.(streamId, priority)
+    if (this.role !== 'client' || !this.#isLocalId(streamId)) return
+    if (priority.scheme === 'rfc9218') {
+      this.#queueControl(
+        encodeFrame({
+          type: FrameType.PRIORITY_UPDATE,
+          flags: 0,
+          streamId: 0,
+          prioritizedStreamId: streamId,
+          fieldValue: formatPriorityField(priority.urgency, priority.incremental),
+        }),
+      )
+    } else if (!this.#remote.noRfc7540Priorities) {
+      this.#queueControl(
+        encodeFrame({
+          type: FrameType.PRIORITY,
+          flags: 0,
+          streamId,
+          priority: {
+            dependency: priority.dependency,
+            weight: priority.weight,
+            exclusive: priority.exclusive,
+          },
+        }),
+      )
+    }
+  }
+
   /** Resets a stream (RST_STREAM, §6.4): queued frames for it are dropped. */
   resetStream(streamId: number, code: number = ErrorCode.CANCEL): void {
     const stream = this.#streams.get(streamId)
@@ -1088,6 +1613,12 @@ export class Connection {
   updateSettings(changes: Partial<Settings>): void {
     this.#assertOpen()
     const next = { ...this.#local, ...changes }
+    if (next.noRfc7540Priorities !== this.#local.noRfc7540Priorities) {
+      throw new UsageError('bad-option', 'SETTINGS_NO_RFC7540_PRIORITIES cannot change (RFC 9218 §2.1)')
+    }
+    if (this.#local.enableConnectProtocol && !next.enableConnectProtocol) {
+      throw new UsageError('bad-option', 'SETTINGS_ENABLE_CONNECT_PROTOCOL cannot go back to 0 (RFC 8441 §3)')
+    }
     const entries = settingsDiff(this.#local, next)
     if (entries.length === 0) return
     if (next.maxFrameSize > this.#decoder.maxFrameSize) this.#decoder.setMaxFrameSize(next.maxFrameSize)
@@ -1145,14 +1676,32 @@ export class Connection {
 
   /** When `tick` should next be called (engine clock), or undefined. */
   nextDeadline(): number | undefined {
+    if (this.#failed !== undefined) return undefined
     const oldest = this.#unacked[0]
-    return oldest === undefined || this.#failed !== undefined
-      ? undefined
-      : oldest.sentAt + this.#limits.settingsTimeout
+    const settings = oldest === undefined ? Infinity : oldest.sentAt + this.#limits.settingsTimeout
+    const block = this.#block
+    const header = block === undefined ? Infinity : block.startedAt + this.#limits.headerBlockTimeout
+    const next = Math.min(settings, header)
+    return next === Infinity ? undefined : next
   }
 
-  /** Lets time-based rules run: the SETTINGS ACK timeout (§6.5.3). */
+  /** Lets time-based rules run: the SETTINGS ACK timeout (§6.5.3) and `headerBlockTimeout`. */
   tick(): ConnectionEvent[] {
+    const block = this.#block
+    if (
+      block !== undefined &&
+      this.#failed === undefined &&
+      this.#now() - block.startedAt >= this.#limits.headerBlockTimeout
+    ) {
+      // A slow CONTINUATION flood: nothing else can use the connection while the block is open (§6.10).
+      this.#fail(
+        new ConnectionError(
+          ErrorCode.ENHANCE_YOUR_CALM,
+          'header-block-timeout',
+          `header block not finished within ${this.#limits.headerBlockTimeout} ms`,
+        ),
+      )
+    }
     const oldest = this.#unacked[0]
     if (
       oldest !== undefined &&
@@ -1177,7 +1726,11 @@ export class Connection {
   get wantsWrite(): boolean {
     if (this.#urgent.length > 0 || this.#control.length > 0) return true
     if (this.#failed !== undefined) return false
-    if (this.#pendingOpens.length > 0 && this.#localActive < this.#remote.maxConcurrentStreams) return true
+    if (
+      (this.#pendingOpens.length > 0 || this.#parked.length > 0) &&
+      this.#localActive < this.#remote.maxConcurrentStreams
+    )
+      return true
     return this.#scheduler.hasReady()
   }
 
@@ -1208,7 +1761,15 @@ export class Connection {
       stream.state = 'open'
       stream.counted = true
       this.#localActive++
+      this.#scheduler.open?.(stream.id)
       this.#scheduler.push(stream.id)
+    }
+    // Pushed responses waiting for the same limit (§8.4, §5.1.2).
+    for (let free = this.#remote.maxConcurrentStreams - this.#localActive; free > 0; free--) {
+      const stream = this.#parked.shift()
+      if (stream === undefined) break
+      stream.parked = false
+      if (this.#streams.has(stream.id) && !stream.blocked) this.#scheduler.push(stream.id)
     }
 
     while (budget > 0) {
@@ -1218,7 +1779,10 @@ export class Connection {
       if (stream === undefined || stream.out.length === 0) continue
       const written = this.#writeOne(stream, out)
       budget -= written
-      if (stream.out.length > 0 && !stream.blocked && this.#streams.has(id)) this.#scheduler.push(id)
+      // Weights share bytes, not frames.
+      if (written > 0) this.#scheduler.sent?.(id, written)
+      if (stream.out.length > 0 && !stream.blocked && !stream.parked && this.#streams.has(id))
+        this.#scheduler.push(id)
     }
     this.#checkFinished()
     return out
@@ -1234,10 +1798,26 @@ export class Connection {
       this.#close(stream)
       return frame.length
     }
+    if (item.kind === 'promise') return this.#writePromise(stream, item.promised, item.fields, out)
+    if (item.kind === 'headers' && stream.state === 'reserved-local') {
+      // §5.1.2: the pushed response opens a stream of ours, which counts toward the client's limit.
+      if (this.#localActive >= this.#remote.maxConcurrentStreams) {
+        if (!stream.parked) {
+          stream.parked = true
+          this.#parked.push(stream)
+        }
+        return 0
+      }
+      stream.state = 'half-closed-remote'
+      stream.counted = true
+      this.#localActive++
+    }
     if (item.kind === 'headers') {
       stream.out.shift()
       // HPACK blocks must be encoded in the order they go on the wire.
       const block = this.#hpackOut.encode(item.fields)
+      this.stats.headerBytesSent.encoded += block.length
+      this.stats.headerBytesSent.raw += headerListSize(item.fields)
       const bytes = encodeHeadersBlock({
         streamId: stream.id,
         block,
@@ -1250,10 +1830,12 @@ export class Connection {
     }
     const remaining = item.data.length - item.offset
     let n = Math.min(remaining, stream.sendWindow, this.#sendWindow, this.#remote.maxFrameSize)
-    if (remaining > 0 && n <= 0) {
-      // Out of window: park the stream until a WINDOW_UPDATE (stream or connection) arrives.
+    if (remaining > 0 && (n <= 0 || (n < remaining && this.#dribbling(stream, n)))) {
+      // Out of window (or a dribbled sliver of one): park the stream until a WINDOW_UPDATE (stream or
+      // connection) arrives. The stream's own window being the larger, the connection's is what it needs.
+      if (!stream.blocked) stream.blockedSince = this.#now()
       stream.blocked = true
-      if (stream.sendWindow > 0) this.#connectionBlocked.add(stream.id)
+      if (stream.sendWindow > Math.max(0, n)) this.#connectionBlocked.add(stream.id)
       return 0
     }
     n = Math.max(0, n)
@@ -1279,6 +1861,33 @@ export class Connection {
 
   // ---------------------------------------------------------------------------------------------------
   // Stream bookkeeping
+
+  /** Writes a PUSH_PROMISE (§6.6): from here on the client knows the promised stream (reserved). */
+  #writePromise(stream: Stream, promised: Stream, fields: HeaderField[], out: Uint8Array[]): number {
+    stream.out.shift()
+    if (!this.#streams.has(promised.id)) return 0 // the application reset it first
+    if (!this.#remote.enablePush) {
+      // The client turned push off after the promise was queued: it must not be sent (§8.4).
+      this.#cancelPush(promised)
+      return 0
+    }
+    // HPACK blocks must be encoded in the order they go on the wire.
+    const block = this.#hpackOut.encode(fields)
+    const bytes = encodePushPromiseBlock({
+      streamId: stream.id,
+      promisedStreamId: promised.id,
+      block,
+      maxFrameSize: this.#remote.maxFrameSize,
+    })
+    out.push(bytes)
+    promised.opened = true
+    // RFC 7540 §5.3.5: a pushed stream depends on its associated stream, with the default weight.
+    this.#scheduler.open?.(promised.id, [
+      { scheme: 'rfc7540', dependency: stream.id, weight: DEFAULT_WEIGHT, exclusive: false },
+    ])
+    if (promised.out.length > 0 && !promised.blocked) this.#scheduler.push(promised.id)
+    return bytes.length
+  }
 
   #newStream(id: number): Stream {
     // Until the peer acknowledges a smaller initial window it may still use the larger one (§6.9.2).
@@ -1310,6 +1919,7 @@ export class Connection {
     if (
       stream.state === 'half-closed-local' ||
       stream.state === 'closed' ||
+      stream.state === 'reserved-remote' ||
       stream.out.at(-1)?.endStream === true
     ) {
       throw new UsageError('stream-ended', `stream ${streamId}: already ended on our side`)
@@ -1343,6 +1953,11 @@ export class Connection {
       const at = this.#pendingOpens.indexOf(stream)
       if (at >= 0) this.#pendingOpens.splice(at, 1)
     }
+    if (stream.state === 'reserved-remote') this.#reservedRemote--
+    if (stream.parked) {
+      stream.parked = false
+      this.#parked.splice(this.#parked.indexOf(stream), 1)
+    }
     // Bytes delivered but never consumed would otherwise hold the connection window shut forever.
     if (stream.unconsumed > 0) {
       this.#releaseConnection(stream.unconsumed)
@@ -1358,16 +1973,31 @@ export class Connection {
     if (dropQueued || stream.queuedBytes > 0) {
       this.#queuedBytes -= stream.queuedBytes
       stream.queuedBytes = 0
-      stream.out.length = 0
+      const dropped = stream.out.splice(0)
+      // A promise that never went out takes its pushed stream with it (the client never heard of it).
+      for (const item of dropped) if (item.kind === 'promise') this.#cancelPush(item.promised)
     }
     this.#events.push({ type: 'streamClosed', streamId: stream.id })
     this.#checkFinished()
   }
 
+  #cancelPush(promised: Stream): void {
+    if (!this.#streams.has(promised.id)) return
+    this.#events.push({
+      type: 'streamReset',
+      streamId: promised.id,
+      code: ErrorCode.CANCEL,
+      origin: 'local',
+      error: new StreamError(promised.id, ErrorCode.CANCEL, 'push-cancelled', 'the promise was not sent'),
+      retryable: false,
+    })
+    this.#close(promised)
+  }
+
   #streamError(error: StreamError): void {
     const stream = this.#streams.get(error.streamId)
     this.#rememberReset(error.streamId)
-    this.#queueControl(rstStream(error.streamId, error.code))
+    this.#queueAnswer(rstStream(error.streamId, error.code))
     this.#events.push({
       type: 'streamReset',
       streamId: error.streamId,
@@ -1377,6 +2007,8 @@ export class Connection {
       retryable: false,
     })
     if (stream !== undefined) this.#close(stream)
+    // Resets the peer provokes count like the ones it sends (MadeYouReset).
+    this.#spendReset()
   }
 
   #rememberReset(id: number): void {
@@ -1404,6 +2036,15 @@ export class Connection {
     if (this.#failed !== undefined) return
     this.#urgent.push(frame)
     this.#checkControlQueue()
+  }
+
+  /**
+   * A RST_STREAM answering a frame the peer sent goes out in the order of the peer's frames, with the
+   * SETTINGS and PING ACKs: a peer that follows a bad frame with a PING sees the reset before the PING ACK,
+   * so it knows within one round trip what became of its stream (the conformance suite relies on it).
+   */
+  #queueAnswer(frame: Uint8Array): void {
+    this.#queueUrgent(frame)
   }
 
   #queueControl(frame: Uint8Array): void {
@@ -1482,6 +2123,35 @@ export class Connection {
 
 // -----------------------------------------------------------------------------------------------------
 // Frame helpers
+
+/** The priority fields of HEADERS or PRIORITY as a scheduler signal. */
+function rfc7540(priority: Priority): PrioritySignal {
+  return {
+    scheme: 'rfc7540',
+    dependency: priority.dependency,
+    weight: priority.weight,
+    exclusive: priority.exclusive,
+  }
+}
+
+/** RFC 9218 §4: what a parsed `priority` field value says, absent parameters at their defaults. */
+function toUrgency(
+  fields: { urgency?: number; incremental?: boolean } | undefined,
+): Rfc9218Priority | undefined {
+  if (fields === undefined) return undefined
+  return {
+    scheme: 'rfc9218',
+    urgency: fields.urgency ?? DEFAULT_URGENCY,
+    incremental: fields.incremental ?? false,
+  }
+}
+
+/** The request's `priority` header (RFC 9218 §5), its lines joined as one list (RFC 9110 §5.3). */
+function priorityHeader(fields: readonly HeaderField[]): Rfc9218Priority | undefined {
+  let value: string | undefined
+  for (const [name, v] of fields) if (name === 'priority') value = value === undefined ? v : `${value}, ${v}`
+  return value === undefined ? undefined : toUrgency(parsePriorityField(value))
+}
 
 function rstStream(streamId: number, code: number): Uint8Array {
   return encodeFrame({ type: FrameType.RST_STREAM, flags: 0, streamId, errorCode: code })

@@ -45,6 +45,20 @@ export interface StreamReset {
   retryable: boolean
 }
 
+/**
+ * Client: the server promised a pushed response (RFC 9113 §8.4) on `streamId` (the request it belongs to).
+ * The response arrives on `promisedStreamId` as `headersReceived` (kind 'response') and `dataReceived`;
+ * `resetStream(promisedStreamId, CANCEL)` refuses it.
+ */
+export interface PushPromised {
+  type: 'pushPromised'
+  streamId: number
+  promisedStreamId: number
+  /** The promised request's fields, validated (GET or HEAD, no content). */
+  fields: HeaderField[]
+  request: RequestHead
+}
+
 /** A stream reached "closed" (both sides ended, or a reset). Its id will not be reported again. */
 export interface StreamClosed {
   type: 'streamClosed'
@@ -102,6 +116,7 @@ export type ConnectionEvent =
   | HeadersReceived
   | DataReceived
   | StreamReset
+  | PushPromised
   | StreamClosed
   | WindowUpdated
   | StreamDrained

@@ -7,7 +7,8 @@ import * as tls from 'node:tls'
 import { ErrorCode } from '@h2ts/frames'
 import type { HeaderField } from '@h2ts/hpack'
 import type { StreamError } from '../errors.js'
-import type { HeadersReceived } from '../events.js'
+import type { HeadersReceived, PushPromised } from '../events.js'
+import type { Settings } from '../settings.js'
 import {
   headersToObject,
   IncomingBody,
@@ -24,6 +25,30 @@ export interface ConnectOptions extends SessionOptions {
   tls?: Omit<tls.ConnectionOptions, 'ALPNProtocols' | 'host' | 'port'>
   /** Milliseconds to wait for the TCP (and TLS) connection (default 10 s). */
   connectTimeout?: number
+  /**
+   * Accept server push (sends SETTINGS_ENABLE_PUSH = 1; default false). Pushed responses are emitted as
+   * 'push' events; with no 'push' listener they are refused (RST_STREAM CANCEL).
+   */
+  enablePush?: boolean
+}
+
+/** A response the server pushed (RFC 9113 §8.4): the request it promised, and the response. */
+export interface PushedResponse {
+  /** The stream of the request the push belongs to. */
+  readonly associatedStreamId: number
+  /** The pushed stream. */
+  readonly streamId: number
+  readonly method: string
+  readonly path: string | undefined
+  readonly scheme: string | undefined
+  readonly authority: string | undefined
+  /** The promised request's regular fields. */
+  readonly headers: IncomingHeaders
+  readonly fields: readonly HeaderField[]
+  /** The pushed response, as for a request of our own. */
+  readonly response: Promise<ClientResponse>
+  /** Refuses or stops the push (RST_STREAM, default CANCEL). */
+  cancel(code?: number): void
 }
 
 export interface ClientResponse {
@@ -62,8 +87,7 @@ export class ClientRequest extends OutgoingBody {
 
   /** Cancels the request (RST_STREAM, default CANCEL). */
   reset(code: number = ErrorCode.CANCEL): void {
-    this.owner.connection.resetStream(this.streamId, code)
-    this.owner.flush()
+    this.owner.resetStream(this.streamId, code)
   }
 
   /** @internal */
@@ -134,7 +158,39 @@ export class ClientSession extends NodeSession {
     options: ConnectOptions,
     private readonly defaults: { scheme: string; authority: string },
   ) {
-    super(socket, { ...options.connection, role: 'client' }, options)
+    const connection =
+      options.enablePush === undefined
+        ? options.connection
+        : {
+            ...options.connection,
+            settings: { ...options.connection?.settings, enablePush: options.enablePush },
+          }
+    super(socket, { ...connection, role: 'client' }, options)
+    this.once('remoteSettings', () => {
+      this.#gotSettings = true
+    })
+  }
+
+  #gotSettings = false
+
+  /**
+   * Resolves with the server's settings once its first SETTINGS frame has arrived: wait for it before an
+   * extended CONNECT (RFC 8441 §3, SETTINGS_ENABLE_CONNECT_PROTOCOL).
+   */
+  remoteSettings(): Promise<Readonly<Settings>> {
+    if (this.#gotSettings) return Promise.resolve(this.connection.remoteSettings)
+    return new Promise((resolve, reject) => {
+      const onSettings = () => {
+        this.off('close', onClose)
+        resolve(this.connection.remoteSettings)
+      }
+      const onClose = (error?: Error) => {
+        this.off('remoteSettings', onSettings)
+        reject(error ?? new Error('session closed before the server sent SETTINGS'))
+      }
+      this.once('remoteSettings', onSettings)
+      this.once('close', onClose)
+    })
   }
 
   /**
@@ -147,9 +203,11 @@ export class ClientSession extends NodeSession {
     const has = (name: string) => given.some(([n]) => n === name)
     const pseudo: HeaderField[] = []
     if (!has(':method')) pseudo.push([':method', 'GET'])
-    if (!has(':scheme')) pseudo.push([':scheme', this.defaults.scheme])
+    // RFC 9113 §8.5: a plain CONNECT has :authority only; an extended one (RFC 8441 §4) has all four.
+    const tunnel = given.some(([n, v]) => n === ':method' && v === 'CONNECT') && !has(':protocol')
+    if (!has(':scheme') && !tunnel) pseudo.push([':scheme', this.defaults.scheme])
     if (!has(':authority')) pseudo.push([':authority', this.defaults.authority])
-    if (!has(':path')) pseudo.push([':path', '/'])
+    if (!has(':path') && !tunnel) pseudo.push([':path', '/'])
     const fields =
       pseudo.length === 0
         ? given
@@ -167,7 +225,35 @@ export class ClientSession extends NodeSession {
   }
 
   protected onNewStream(_event: HeadersReceived): void {
-    // Servers cannot open streams with HEADERS (the engine rejects it); pushes come with issue #5.
+    // Servers cannot open streams with HEADERS (the engine rejects it); pushed ones come as promises.
+  }
+
+  protected override onPushPromise(event: PushPromised): void {
+    const id = event.promisedStreamId
+    if (this.listenerCount('push') === 0) {
+      // Nobody takes pushes: refuse at once rather than buffer a response no one reads.
+      this.connection.resetStream(id, ErrorCode.CANCEL)
+      this.flush()
+      return
+    }
+    // The pushed stream is half-closed on our side: a request object whose body has already ended.
+    const holder = new ClientRequest(this, id)
+    holder.endedWithHeaders()
+    this.streams.set(id, holder)
+    const head = event.request
+    const pushed: PushedResponse = {
+      associatedStreamId: event.streamId,
+      streamId: id,
+      method: head.method,
+      path: head.path,
+      scheme: head.scheme,
+      authority: head.authority,
+      headers: headersToObject(event.fields, true),
+      fields: event.fields,
+      response: holder.response,
+      cancel: (code?: number) => holder.reset(code),
+    }
+    this.emit('push', pushed)
   }
 }
 

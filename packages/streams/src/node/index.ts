@@ -7,8 +7,19 @@ export {
   type ClientSession,
   type ConnectOptions,
   connect,
+  type PushedResponse,
   type RequestError,
 } from './client.js'
+export {
+  channels,
+  type GoAwayMessage,
+  type PingAcknowledgedMessage,
+  type ProtocolErrorMessage,
+  type SessionClosedMessage,
+  type SessionCreatedMessage,
+  type SessionRef,
+  type StreamResetMessage,
+} from './diagnostics.js'
 export {
   createServer,
   type Http2Server,

@@ -9,6 +9,7 @@ import { ErrorCode } from '@h2ts/frames'
 import type { HeaderField } from '@h2ts/hpack'
 import type { StreamError } from '../errors.js'
 import type { HeadersReceived } from '../events.js'
+import type { PrioritySignal } from '../scheduler/scheduler.js'
 import {
   headersToObject,
   IncomingBody,
@@ -46,6 +47,12 @@ export interface ServerRequest {
   readonly session: ServerSession
   /** Set when the stream is reset (by the peer or because of an error); the body is destroyed with it. */
   readonly resetError: StreamError | undefined
+  /**
+   * Aborted when the stream is reset or the session closes: pass it to whatever the handler waits on. A
+   * handler that returns a promise keeps its stream's concurrency slot until the promise settles, even
+   * after a reset (Rapid Reset, CVE-2023-44487), so stopping early frees the slot early.
+   */
+  readonly signal: AbortSignal
 }
 
 /**
@@ -67,6 +74,7 @@ class Request implements ServerRequest {
   /** What happened to the body before anyone asked for it. */
   #ended = false
   #trailers: IncomingHeaders | undefined
+  #abort: AbortController | undefined
 
   constructor(
     event: HeadersReceived,
@@ -110,10 +118,19 @@ class Request implements ServerRequest {
     }
   }
 
+  get signal(): AbortSignal {
+    if (this.#abort === undefined) {
+      this.#abort = new AbortController()
+      if (this.resetError !== undefined) this.#abort.abort(this.resetError)
+    }
+    return this.#abort.signal
+  }
+
   /** @internal */
   fail(error: StreamError): void {
     this.resetError = error
     this.#body?.fail(error)
+    this.#abort?.abort(error)
   }
 
   /** @internal the stream closed: a body nobody finished ends here */
@@ -131,7 +148,11 @@ class Request implements ServerRequest {
   }
 }
 
-export type RequestHandler = (request: ServerRequest, response: ServerResponse) => void
+/**
+ * Handles one request. It runs (and holds one of SETTINGS_MAX_CONCURRENT_STREAMS slots) until its response
+ * is finished or destroyed and, if it returns a promise, until that settles.
+ */
+export type RequestHandler = (request: ServerRequest, response: ServerResponse) => void | Promise<void>
 
 /** The response side of a stream: headers, a writable body, trailers, or a reset. */
 export class ServerResponse extends OutgoingBody {
@@ -162,6 +183,8 @@ export class ServerResponse extends OutgoingBody {
    * the body and end(). A 1xx status sends an informational response and may be followed by another.
    */
   respond(status: number, headers: OutgoingHeaders = {}, options: { endStream?: boolean } = {}): void {
+    // The peer may reset a stream at any moment: answering one it reset is not the handler's mistake.
+    if (this.destroyed) return
     if (this.#headersSent) throw new Error('response headers already sent')
     const fields: HeaderField[] = [[':status', String(status)], ...toFields(headers)]
     const endStream = options.endStream === true
@@ -174,12 +197,35 @@ export class ServerResponse extends OutgoingBody {
     this.owner.flush()
   }
 
+  /**
+   * Server push (RFC 9113 §8.4): promises the response to a GET (or HEAD) of `headers[':path']` and
+   * returns the response object of the promised stream: `respond()` and write to it like this one.
+   * :method defaults to GET, :scheme and :authority to this request's. Call it before the part of this
+   * response that refers to the pushed resource. Throws a UsageError when the client disabled push (see
+   * `session.pushAllowed`) or the request cannot be pushed (not GET/HEAD, or with content).
+   */
+  push(headers: OutgoingHeaders): ServerResponse {
+    return this.owner.push(this.streamId, headers)
+  }
+
+  /**
+   * Sets this response's priority in the connection's write scheduler (`connection.prioritize`), e.g. an
+   * application default for a request that carried no `priority` header. A signal of a scheme the
+   * connection does not schedule by is ignored (an RFC 9218 urgency under the RFC 7540 tree), and a later
+   * PRIORITY_UPDATE or PRIORITY from the client replaces it. Nothing happens once the stream is over.
+   */
+  prioritize(priority: PrioritySignal): void {
+    const state = this.owner.closed ? 'closed' : this.owner.connection.streamState(this.streamId)
+    // A closed stream would only leave a stale entry in the scheduler's memory of idle streams.
+    if (state === 'closed' || state === 'idle') return
+    this.owner.connection.prioritize(this.streamId, priority)
+  }
+
   /** Resets the stream (RST_STREAM with `code`, default CANCEL). */
   reset(code: number = ErrorCode.CANCEL): void {
     if (this.#reset) return
     this.#reset = true
-    this.owner.connection.resetStream(this.streamId, code)
-    this.owner.flush()
+    this.owner.resetStream(this.streamId, code)
   }
 }
 
@@ -211,6 +257,20 @@ class ServerStreamHandle {
   }
 }
 
+/** A pushed stream: only a response, which the client may reset. */
+class PushStreamHandle {
+  constructor(readonly response: ServerResponse) {}
+  onHeaders(): void {}
+  onData(): void {}
+  onReset(error: StreamError): void {
+    this.response.fail(error)
+  }
+  onDrained(): void {
+    this.response.drained()
+  }
+  onClosed(): void {}
+}
+
 export class ServerSession extends NodeSession {
   constructor(
     socket: net.Socket,
@@ -220,20 +280,94 @@ export class ServerSession extends NodeSession {
     super(socket, { ...options.connection, role: 'server' }, options)
   }
 
+  /** Whether the client allows server push (its SETTINGS_ENABLE_PUSH). */
+  get pushAllowed(): boolean {
+    return this.connection.remoteSettings.enablePush
+  }
+
+  /** @internal See ServerResponse.push. */
+  push(associatedId: number, headers: OutgoingHeaders): ServerResponse {
+    const handle = this.streams.get(associatedId)
+    const request = handle instanceof ServerStreamHandle ? handle.request : undefined
+    const given = toFields(headers)
+    const has = (name: string) => given.some(([n]) => n === name)
+    const defaults: HeaderField[] = []
+    if (!has(':method')) defaults.push([':method', 'GET'])
+    if (!has(':scheme') && request?.scheme !== undefined) defaults.push([':scheme', request.scheme])
+    if (!has(':authority') && request?.authority !== undefined)
+      defaults.push([':authority', request.authority])
+    const id = this.connection.push(associatedId, [...defaults, ...given])
+    const response = new ServerResponse(this, id)
+    this.streams.set(id, new PushStreamHandle(response))
+    this.flush()
+    return response
+  }
+
+  /** Handlers running now: streams still open, and reset streams whose handler has not finished. */
+  #running = 0
+  /** Requests refused in a row because reset streams' handlers still held every slot. */
+  #refusedBusy = 0
+
+  /** How many handlers are running on this connection (counted against SETTINGS_MAX_CONCURRENT_STREAMS). */
+  get runningHandlers(): number {
+    return this.#running
+  }
+
   protected onNewStream(event: HeadersReceived): void {
     if (event.kind !== 'request' || event.request === undefined) return
+    const limit = this.connection.localSettings.maxConcurrentStreams
+    if (this.#running >= limit) {
+      // Rapid Reset (CVE-2023-44487): the engine frees a stream's slot on RST_STREAM, but its handler may
+      // still be at work. New requests wait for a running handler to finish: refused (the client may
+      // retry, §8.7), and a client that keeps opening streams regardless is told to calm down.
+      if (++this.#refusedBusy > limit) {
+        this.connection.goAway(ErrorCode.ENHANCE_YOUR_CALM, 'handlers-busy')
+      } else {
+        this.connection.resetStream(event.streamId, ErrorCode.REFUSED_STREAM)
+      }
+      this.flush()
+      return
+    }
+    this.#running++
     const request = new Request(event, this)
     const response = new ServerResponse(this, event.streamId)
     const handle = new ServerStreamHandle(request, response)
     this.streams.set(event.streamId, handle)
-    try {
-      this.handler(request, response)
-    } catch (error) {
-      // A throwing handler must not take the connection down: this request gets a 500 or a reset.
-      if (!response.headersSent) response.respond(500, { 'content-type': 'text/plain' }, { endStream: true })
-      else response.reset(ErrorCode.INTERNAL_ERROR)
-      this.emit('handlerError', error)
+    let pending = 2
+    const done = () => {
+      if (--pending > 0) return
+      this.#running--
+      this.#refusedBusy = 0
     }
+    response.once('close', done)
+    try {
+      const result = this.handler(request, response)
+      if (result !== undefined && typeof result.then === 'function') {
+        result.then(done, (error: unknown) => {
+          done()
+          this.#handlerFailed(response, error)
+        })
+      } else {
+        done()
+      }
+    } catch (error) {
+      done()
+      this.#handlerFailed(response, error)
+    }
+  }
+
+  /** A throwing handler must not take the connection down: this request gets a 500 or a reset. */
+  #handlerFailed(response: ServerResponse, error: unknown): void {
+    if (!response.destroyed && !response.writableEnded && !this.closed) {
+      try {
+        if (!response.headersSent)
+          response.respond(500, { 'content-type': 'text/plain' }, { endStream: true })
+        else response.reset(ErrorCode.INTERNAL_ERROR)
+      } catch {
+        // The stream closed meanwhile (a reset): there is nobody left to answer.
+      }
+    }
+    this.emit('handlerError', error)
   }
 }
 

@@ -13,15 +13,16 @@ import { ErrorCode } from '@h2ts/frames'
 import type { HeaderField } from '@h2ts/hpack'
 import { Connection, type ConnectionOptions } from '../connection.js'
 import { ConnectionError, StreamError } from '../errors.js'
-import type { ConnectionEvent, HeadersReceived } from '../events.js'
+import type { ConnectionEvent, HeadersReceived, PushPromised } from '../events.js'
+import { channels } from './diagnostics.js'
 
-export type OutgoingHeaders =
-  | Record<string, string | number | readonly string[]>
-  | ReadonlyArray<HeaderField>
+export type OutgoingHeaders = Record<string, string | number | readonly string[]> | ReadonlyArray<HeaderField>
 export type IncomingHeaders = Record<string, string | string[]>
 
 /** DATA payloads at least this large are written by reference rather than copied into a batch. */
 const LARGE_CHUNK = 16 * 1024
+/** How long a socket that was end()ed after the final GOAWAY may take to close before it is destroyed. */
+const END_GRACE_MS = 1000
 /** Bytes taken from the engine per write batch. */
 const PULL_BUDGET = 1024 * 1024
 
@@ -32,6 +33,12 @@ export interface SessionOptions {
   idleTimeout?: number
   /** Send a PING after this long without incoming bytes, and close if it goes unanswered (ms; 0 = off). */
   keepAliveInterval?: number
+  /**
+   * Close the connection when the socket has taken none of our bytes for this long while we have some to
+   * write (ms; default 30 s; 0 = never): a peer that opens windows and never reads (CVE-2019-9517) holds
+   * buffers and handlers until then.
+   */
+  writeTimeout?: number
 }
 
 /**
@@ -133,7 +140,7 @@ export class IncomingBody extends Readable {
    * (RFC 9113 §8.1).
    */
   fail(error: Error): void {
-    if (!this.#complete) this.destroy(error)
+    if (!this.#complete) this.destroy(quietly(this, error))
   }
 }
 
@@ -207,9 +214,19 @@ export class OutgoingBody extends Writable {
   fail(error: Error): void {
     const pending = this.#pending
     this.#pending = undefined
-    if (!this.destroyed) this.destroy(error)
+    if (!this.destroyed) this.destroy(quietly(this, error))
     pending?.()
   }
+}
+
+/**
+ * The error to destroy a body with when its stream is reset: only if someone listens for 'error' (a
+ * pipeline, an async iterator, the application). A reset is the peer's right at any moment; with nobody
+ * listening, an 'error' event would be an uncaught exception, and a peer could end the process with one
+ * RST_STREAM. Readers still see the body end early (ERR_STREAM_PREMATURE_CLOSE).
+ */
+function quietly(stream: Readable | Writable, error: Error): Error | undefined {
+  return stream.listenerCount('error') > 0 ? error : undefined
 }
 
 export interface StreamHandle {
@@ -233,9 +250,13 @@ export abstract class NodeSession extends EventEmitter {
   #again = false
   #blocked = false
   #closed = false
+  /** close() was called (its GOAWAY is reported once). */
+  #closing = false
   #settingsTimer: NodeJS.Timeout | undefined
   #keepAlive: NodeJS.Timeout | undefined
   #keepAlivePing: Uint8Array | undefined
+  #writeTimer: NodeJS.Timeout | undefined
+  readonly #writeTimeout: number
   readonly #idleTimeout: number
   readonly #keepAliveInterval: number
   /** Smoothed round-trip time from PINGs, in ms (undefined until one was measured). */
@@ -250,10 +271,13 @@ export abstract class NodeSession extends EventEmitter {
     this.connection = new Connection(options)
     this.#idleTimeout = sessionOptions.idleTimeout ?? 5 * 60_000
     this.#keepAliveInterval = sessionOptions.keepAliveInterval ?? 0
+    this.#writeTimeout = sessionOptions.writeTimeout ?? 30_000
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('drain', () => {
       this.#blocked = false
+      if (this.#writeTimer !== undefined) clearTimeout(this.#writeTimer)
+      this.#writeTimer = undefined
       this.flushNow()
     })
     socket.on('error', (error) => this.#destroy(error))
@@ -268,6 +292,9 @@ export abstract class NodeSession extends EventEmitter {
       })
     }
     this.#armKeepAlive()
+    if (channels.sessionCreated.hasSubscribers) {
+      channels.sessionCreated.publish({ session: this, role: this.connection.role })
+    }
     this.flushNow()
   }
 
@@ -275,9 +302,77 @@ export abstract class NodeSession extends EventEmitter {
     return this.#closed
   }
 
+  /**
+   * Resets a stream (RST_STREAM `code`) on the application's behalf. Prefer the request's or response's own
+   * `reset()`; this is what they call.
+   */
+  resetStream(streamId: number, code: number): void {
+    if (
+      this.connection.streamState(streamId) !== 'closed' &&
+      this.connection.streamState(streamId) !== 'idle'
+    ) {
+      this.#publishReset(streamId, code, 'sent', undefined)
+    }
+    this.connection.resetStream(streamId, code)
+    this.flush()
+  }
+
+  #publishReset(
+    streamId: number,
+    code: number,
+    direction: 'sent' | 'received',
+    error: StreamError | undefined,
+  ): void {
+    if (error !== undefined && error.origin === 'local' && channels.protocolError.hasSubscribers) {
+      channels.protocolError.publish({
+        session: this,
+        role: this.connection.role,
+        scope: 'stream',
+        reason: error.reason,
+        code: error.code,
+      })
+    }
+    if (!channels.streamReset.hasSubscribers) return
+    channels.streamReset.publish({
+      session: this,
+      role: this.connection.role,
+      streamId,
+      code,
+      direction,
+      reason: direction === 'received' ? undefined : (error?.reason ?? 'application'),
+    })
+  }
+
+  #publishConnectionError(error: ConnectionError): void {
+    if (error.origin === 'local' && channels.protocolError.hasSubscribers) {
+      channels.protocolError.publish({
+        session: this,
+        role: this.connection.role,
+        scope: 'connection',
+        reason: error.reason,
+        code: error.code,
+      })
+    }
+    this.#publishGoAwaySent(error.code)
+  }
+
+  #publishGoAwaySent(code: number): void {
+    if (channels.goAway.hasSubscribers) {
+      channels.goAway.publish({
+        session: this,
+        role: this.connection.role,
+        code,
+        direction: 'sent',
+        lastStreamId: undefined,
+      })
+    }
+  }
+
   /** Graceful close: GOAWAY in two steps; open streams finish, then the socket closes. */
   close(): void {
     if (this.#closed) return
+    if (!this.#closing && !this.connection.finished) this.#publishGoAwaySent(ErrorCode.NO_ERROR)
+    this.#closing = true
     this.connection.shutdown()
     this.flush()
   }
@@ -285,6 +380,7 @@ export abstract class NodeSession extends EventEmitter {
   /** Immediate close with GOAWAY(code); open streams fail. */
   destroy(code: number = ErrorCode.NO_ERROR): void {
     if (this.#closed) return
+    if (!this.connection.finished) this.#publishGoAwaySent(code)
     this.connection.goAway(code)
     this.flushNow()
     this.#destroy(
@@ -356,8 +452,13 @@ export abstract class NodeSession extends EventEmitter {
     }
     this.#armSettingsTimer()
     if (this.connection.finished && !this.connection.wantsWrite) {
+      // end() flushes what is written before closing. Destroying the socket at once would drop it: a TLS
+      // socket encrypts and writes asynchronously, so the final GOAWAY (§5.4.1) would never leave. A peer
+      // that does not read gets a short grace, then the socket is destroyed.
       this.socket.end()
-      this.#destroy(this.connection.error)
+      const socket = this.socket
+      setTimeout(() => socket.destroy(), END_GRACE_MS).unref()
+      this.#destroy(this.connection.error, true)
     }
   }
 
@@ -392,13 +493,30 @@ export abstract class NodeSession extends EventEmitter {
     const buffer = Buffer.isBuffer(chunk)
       ? chunk
       : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-    if (!this.socket.write(buffer)) this.#blocked = true
+    if (!this.socket.write(buffer) && !this.#blocked) {
+      this.#blocked = true
+      this.#armWriteTimer()
+    }
+  }
+
+  /** The socket stopped taking bytes: if it does not drain within `writeTimeout`, the peer is not reading. */
+  #armWriteTimer(): void {
+    if (this.#writeTimeout <= 0 || this.#writeTimer !== undefined) return
+    this.#writeTimer = setTimeout(() => {
+      this.#writeTimer = undefined
+      this.#destroy(
+        new ConnectionError(ErrorCode.NO_ERROR, 'write-timeout', 'the peer stopped reading', 'local'),
+      )
+    }, this.#writeTimeout)
+    this.#writeTimer.unref()
   }
 
   #onData(chunk: Buffer): void {
     if (this.#closed) return
     this.#armKeepAlive()
     this.#dispatch(this.connection.receive(chunk))
+    // A finished connection reads nothing more: a flood after our GOAWAY costs neither CPU nor memory.
+    if (this.connection.finished) this.socket.pause()
     // Not flushNow(): handlers that respond with end(body) finish their stream on process.nextTick (the
     // Writable's final step), which runs before this microtask, so HEADERS, DATA and END_STREAM leave in one
     // write (and END_STREAM rides on the last DATA frame instead of an empty one).
@@ -429,6 +547,12 @@ export abstract class NodeSession extends EventEmitter {
               event.retryable,
             )
           this.streams.get(event.streamId)?.onReset(error)
+          this.#publishReset(
+            event.streamId,
+            event.code,
+            event.origin === 'remote' ? 'received' : 'sent',
+            event.error,
+          )
           break
         }
         case 'streamDrained':
@@ -443,6 +567,9 @@ export abstract class NodeSession extends EventEmitter {
           break
         }
         case 'pingAcknowledged': {
+          if (channels.pingAcknowledged.hasSubscribers) {
+            channels.pingAcknowledged.publish({ session: this, role: this.connection.role, rtt: event.rtt })
+          }
           this.rtt = this.rtt === undefined ? event.rtt : this.rtt * 0.8 + event.rtt * 0.2
           this.emit('pingAck', Buffer.from(event.data).toString('hex'), event.rtt)
           if (
@@ -454,12 +581,25 @@ export abstract class NodeSession extends EventEmitter {
           break
         }
         case 'goAwayReceived':
+          if (channels.goAway.hasSubscribers) {
+            channels.goAway.publish({
+              session: this,
+              role: this.connection.role,
+              code: event.code,
+              direction: 'received',
+              lastStreamId: event.lastStreamId,
+            })
+          }
           this.emit('goaway', event.code, event.lastStreamId)
           break
         case 'settingsReceived':
           this.emit('remoteSettings', event.settings)
           break
+        case 'pushPromised':
+          this.onPushPromise(event)
+          break
         case 'connectionFailed':
+          this.#publishConnectionError(event.error)
           this.emit('connectionError', event.error)
           break
         default:
@@ -470,6 +610,9 @@ export abstract class NodeSession extends EventEmitter {
 
   /** A peer's new stream (server: a request). */
   protected abstract onNewStream(event: HeadersReceived): void
+
+  /** Client: the server promised a pushed response (RFC 9113 §8.4). */
+  protected onPushPromise(_event: PushPromised): void {}
 
   #armSettingsTimer(): void {
     const deadline = this.connection.nextDeadline()
@@ -505,18 +648,23 @@ export abstract class NodeSession extends EventEmitter {
     this.#keepAlive.unref()
   }
 
-  #destroy(error: Error | undefined): void {
+  /** `ending`: the socket was end()ed after the last write and closes on its own (or after a grace). */
+  #destroy(error: Error | undefined, ending = false): void {
     if (this.#closed) return
     this.#closed = true
     if (this.#settingsTimer !== undefined) clearTimeout(this.#settingsTimer)
     if (this.#keepAlive !== undefined) clearTimeout(this.#keepAlive)
+    if (this.#writeTimer !== undefined) clearTimeout(this.#writeTimer)
     const message = error?.message ?? 'session closed'
     for (const [id, handle] of this.streams) {
       handle.onReset(new StreamError(id, ErrorCode.CANCEL, 'session-closed', message, 'local'))
     }
     this.streams.clear()
-    if (!this.socket.destroyed) this.socket.destroy()
+    if (!ending && !this.socket.destroyed) this.socket.destroy()
     if (error !== undefined && this.listenerCount('error') > 0) this.emit('error', error)
+    if (channels.sessionClosed.hasSubscribers) {
+      channels.sessionClosed.publish({ session: this, role: this.connection.role, error })
+    }
     this.emit('close', error)
   }
 }

@@ -385,7 +385,7 @@ describe('5.1 closed', () => {
     t.expectRst(1, ErrorCode.STREAM_CLOSED)
   })
 
-  it('5.1 closed by the peer RST_STREAM: HEADERS → STREAM_CLOSED (as a connection error, §5.4.1 allows it)', () => {
+  it('5.1 closed by the peer RST_STREAM: HEADERS → RST_STREAM STREAM_CLOSED (a stream error, not GOAWAY)', () => {
     const t = serverUnderTest()
     t.open(1, { method: 'POST' })
     t.send(rstStream(1, ErrorCode.CANCEL))
@@ -394,7 +394,7 @@ describe('5.1 closed', () => {
         .fields([['x-t', '1']])
         .eos(),
     )
-    t.expectGoAway(ErrorCode.STREAM_CLOSED, 1)
+    t.expectRst(1, ErrorCode.STREAM_CLOSED)
   })
 })
 

@@ -188,6 +188,10 @@ function model(state: ModelState, input: Input): Outcome {
   // §5.1 closed: "An endpoint MUST ignore frames that it receives on closed streams after it has sent a
   // RST_STREAM frame."
   if (state === 'closed-our-rst') return { type: 'ignore' }
+  // §5.1 closed: "any frame other than PRIORITY after receiving a RST_STREAM" is a stream error of type
+  // STREAM_CLOSED; a HEADERS is a connection error only on a stream that ended with END_STREAM.
+  if (state === 'closed-peer-rst' && input.kind === 'HEADERS')
+    return { type: 'rst', code: ErrorCode.STREAM_CLOSED }
   const rule = RECEIVE_RULES[engineState(state)][input.kind satisfies StreamFrameKind]
   if (!rule.accept) return fromRule(rule)
   switch (input.kind) {

@@ -1,0 +1,291 @@
+/**
+ * The RFC 7540 §5.3 dependency tree (kept by RFC 9113 §5.3.2 as an optional, deprecated signal).
+ *
+ * Each node keeps its active children (those with something to send in their subtree) in a heap ordered by
+ * a virtual finish time, `cycle`: serving a frame of n bytes from a subtree advances that subtree's root by
+ * n / weight at every level, so siblings share bytes in proportion to their weights (stride scheduling,
+ * as nghttp2 does). A stream that can send is served before its dependents (§5.3.1: dependents get
+ * resources only when their parent cannot progress). A newly active child starts at its parent's current
+ * virtual time, so a quiet stream cannot bank credit and then starve the others.
+ *
+ * State stays bounded (CVE-2019-9513 "resource loop"): nodes exist for open streams, plus at most
+ * `maxIdleNodes` idle streams named by PRIORITY frames or as dependencies, and `maxClosedNodes` closed
+ * streams kept so their dependents keep their place (§5.3.4). Past a cap the oldest such node leaves the
+ * tree and its children move to its parent, its weight shared among them (§5.3.4). Every operation costs
+ * O(depth · log n) with n bounded by those caps and the number of open streams.
+ */
+import { IndexedHeap } from './heap.js'
+import {
+  DEFAULT_WEIGHT,
+  type PrioritySignal,
+  type Rfc7540Priority,
+  type WriteScheduler,
+} from './scheduler.js'
+
+type Kind = 'root' | 'live' | 'idle' | 'closed'
+
+class Node {
+  heapIndex = -1
+  parent: Node | undefined
+  readonly children = new Set<Node>()
+  weight = DEFAULT_WEIGHT
+  /** The stream has a frame to send. */
+  ready = false
+  /** This node's virtual finish time among its siblings. */
+  cycle = 0
+  /** Enqueue order: breaks ties between equal cycles first come, first served. */
+  seq = 0
+  /** Virtual time of this node's queue: the start time of the child served last. */
+  lastCycle = 0
+  readonly queue: IndexedHeap<Node> = new IndexedHeap(
+    (a, b) => a.cycle < b.cycle || (a.cycle === b.cycle && a.seq < b.seq),
+  )
+
+  constructor(
+    readonly id: number,
+    public kind: Kind,
+  ) {}
+
+  get active(): boolean {
+    return this.ready || this.queue.size > 0
+  }
+}
+
+export interface Rfc7540SchedulerOptions {
+  /** Idle streams kept in the tree (named by PRIORITY frames or as a dependency; default 100). */
+  maxIdleNodes?: number
+  /** Closed streams kept in the tree for their dependents (default 100). */
+  maxClosedNodes?: number
+}
+
+/** Bytes are scaled so that a weight-256 stream advances by at least one unit per octet. */
+const SCALE = 256
+
+export class Rfc7540Scheduler implements WriteScheduler {
+  readonly #root = new Node(0, 'root')
+  readonly #nodes = new Map<number, Node>()
+  /** Idle and closed nodes, oldest first (Map insertion order): the ones evicted past the caps. */
+  readonly #idle = new Map<number, Node>()
+  readonly #closed = new Map<number, Node>()
+  readonly #maxIdle: number
+  readonly #maxClosed: number
+  #seq = 0
+  /** The last pop's choice: node, parent, child, parent… from the root down, for `sent`. */
+  readonly #path: Node[] = []
+
+  constructor(options: Rfc7540SchedulerOptions = {}) {
+    this.#maxIdle = Math.max(0, options.maxIdleNodes ?? 100)
+    this.#maxClosed = Math.max(0, options.maxClosedNodes ?? 100)
+  }
+
+  // --- Inspection (tests, metrics) ------------------------------------------------------------------
+
+  /** Nodes in the tree (open, idle and closed streams), not counting the root. */
+  get size(): number {
+    return this.#nodes.size
+  }
+
+  /** A stream's place in the tree, or undefined when it has none. */
+  describe(streamId: number): { parent: number; weight: number; children: number[] } | undefined {
+    const node = this.#nodes.get(streamId)
+    if (node === undefined) return undefined
+    return {
+      parent: node.parent?.id ?? 0,
+      weight: node.weight,
+      children: [...node.children].map((c) => c.id).sort((a, b) => a - b),
+    }
+  }
+
+  // --- WriteScheduler ---------------------------------------------------------------------------------
+
+  open(streamId: number, signals?: readonly PrioritySignal[]): void {
+    let node = this.#nodes.get(streamId)
+    if (node === undefined) {
+      node = new Node(streamId, 'live')
+      this.#nodes.set(streamId, node)
+      this.#attach(node, this.#root)
+    } else if (node.kind === 'idle') {
+      this.#idle.delete(streamId)
+      node.kind = 'live'
+    }
+    const signal = signals?.find((s): s is Rfc7540Priority => s.scheme === 'rfc7540')
+    if (signal !== undefined) this.#reprioritize(node, signal)
+  }
+
+  push(streamId: number): void {
+    let node = this.#nodes.get(streamId)
+    if (node === undefined || node.kind !== 'live') {
+      this.open(streamId)
+      node = this.#nodes.get(streamId)!
+    }
+    if (node.ready) return
+    node.ready = true
+    this.#refresh(node)
+  }
+
+  pop(): number | undefined {
+    const path = this.#path
+    path.length = 0
+    let parent = this.#root
+    let node = parent.queue.peek()
+    while (node !== undefined) {
+      path.push(node, parent)
+      if (node.ready) break
+      parent = node
+      node = node.queue.peek()
+    }
+    if (node === undefined) return undefined
+    node.ready = false
+    this.#refresh(node)
+    return node.id
+  }
+
+  sent(streamId: number, bytes: number): void {
+    // Charged along the path the frame was chosen by (kept from pop: the stream may have closed since):
+    // each level competes with its own siblings.
+    const path = this.#path
+    if (path[path.length - 2]?.id !== streamId) return
+    for (let i = path.length - 2; i >= 0; i -= 2) {
+      const node = path[i]!
+      const parent = path[i + 1]!
+      parent.lastCycle = Math.max(parent.lastCycle, node.cycle)
+      node.cycle += (Math.max(1, bytes) * SCALE) / node.weight
+      parent.queue.update(node)
+    }
+    path.length = 0
+  }
+
+  hasReady(): boolean {
+    return this.#root.queue.size > 0
+  }
+
+  remove(streamId: number): void {
+    const node = this.#nodes.get(streamId)
+    if (node === undefined || node.kind === 'closed') return
+    if (node.kind === 'idle') this.#idle.delete(streamId)
+    node.ready = false
+    this.#refresh(node)
+    node.kind = 'closed'
+    if (node.children.size === 0 || this.#maxClosed === 0) {
+      // Nobody depends on it: nothing to keep. A later signal naming it gets a default node (§5.3.1).
+      this.#drop(node)
+      return
+    }
+    this.#closed.set(streamId, node)
+    this.#trim(this.#closed, this.#maxClosed)
+  }
+
+  prioritize(streamId: number, priority: PrioritySignal): void {
+    if (priority.scheme !== 'rfc7540' || priority.dependency === streamId) return
+    let node = this.#nodes.get(streamId)
+    if (node === undefined) {
+      // §5.3.4, §6.3: PRIORITY may name an idle stream (clients group requests under such placeholders).
+      node = this.#newIdle(streamId)
+    } else if (node.kind === 'idle') {
+      // Refreshed: the most recently used idle nodes are the ones kept.
+      this.#idle.delete(streamId)
+      this.#idle.set(streamId, node)
+    }
+    this.#reprioritize(node, priority)
+    this.#trim(this.#idle, this.#maxIdle)
+  }
+
+  // --- The tree ---------------------------------------------------------------------------------------
+
+  #newIdle(streamId: number): Node {
+    const node = new Node(streamId, 'idle')
+    this.#nodes.set(streamId, node)
+    this.#idle.set(streamId, node)
+    this.#attach(node, this.#root)
+    return node
+  }
+
+  /** §5.3.3 reprioritisation (also used for a new stream's own priority, §5.3.1). */
+  #reprioritize(node: Node, { dependency, weight, exclusive }: Rfc7540Priority): void {
+    let parent = dependency === 0 ? this.#root : this.#nodes.get(dependency)
+    if (parent === undefined) {
+      // §5.3.1: a dependency on a stream not in the tree gives that stream a default priority.
+      parent = this.#newIdle(dependency)
+    }
+    node.weight = Math.min(256, Math.max(1, weight))
+    if (this.#isInSubtree(parent, node)) {
+      // §5.3.3: the new parent is a dependent: it first moves up to the node's former parent, keeping its
+      // weight.
+      this.#detach(parent)
+      this.#attach(parent, node.parent!)
+    }
+    this.#detach(node)
+    if (exclusive) {
+      // §5.3.1: an exclusive dependent becomes the sole child; the former children become its own.
+      for (const child of [...parent.children]) {
+        this.#detach(child)
+        this.#attach(child, node)
+      }
+    }
+    this.#attach(node, parent)
+  }
+
+  #isInSubtree(candidate: Node, ancestor: Node): boolean {
+    for (let n: Node | undefined = candidate; n !== undefined; n = n.parent) if (n === ancestor) return true
+    return false
+  }
+
+  #detach(node: Node): void {
+    const parent = node.parent
+    if (parent === undefined) return
+    parent.children.delete(node)
+    parent.queue.remove(node)
+    node.parent = undefined
+    this.#refresh(parent)
+  }
+
+  #attach(node: Node, parent: Node): void {
+    node.parent = parent
+    parent.children.add(node)
+    this.#refresh(node)
+  }
+
+  /**
+   * Makes the node's place in its parent's queue match whether its subtree has something to send, and
+   * walks up while that changes the parent's own activity.
+   */
+  #refresh(node: Node): void {
+    for (let n = node; n.parent !== undefined; n = n.parent) {
+      const parent: Node = n.parent
+      const queued = parent.queue.has(n)
+      if (n.active === queued) return
+      if (n.active) {
+        n.cycle = Math.max(n.cycle, parent.lastCycle)
+        n.seq = ++this.#seq
+        parent.queue.push(n)
+      } else {
+        parent.queue.remove(n)
+      }
+    }
+  }
+
+  /** Evicts the oldest nodes of `set` beyond `max`. */
+  #trim(set: Map<number, Node>, max: number): void {
+    while (set.size > max) {
+      const oldest = set.values().next().value as Node
+      this.#drop(oldest)
+    }
+  }
+
+  /** Takes a node out of the tree; its children move to its parent, sharing its weight (§5.3.4). */
+  #drop(node: Node): void {
+    const parent = node.parent ?? this.#root
+    const children = [...node.children]
+    let total = 0
+    for (const child of children) total += child.weight
+    this.#detach(node)
+    for (const child of children) {
+      this.#detach(child)
+      child.weight = Math.max(1, Math.floor((node.weight * child.weight) / total))
+      this.#attach(child, parent)
+    }
+    this.#nodes.delete(node.id)
+    this.#idle.delete(node.id)
+    this.#closed.delete(node.id)
+  }
+}
