@@ -46,19 +46,20 @@ const tsx = (script: string): H2loadServer['cmd'] => [
   join(benchDir, script),
 ]
 
+const CORE_PROJECTS = ['packages/hpack', 'packages/frames', 'packages/streams/tsconfig.build.json']
+
 /**
  * Our packages are measured as users run them: compiled to JavaScript (dist/), not transformed from
  * TypeScript on the fly, which costs tsx-loaded code a large share of its speed. tsx only loads the small
- * server scripts themselves.
+ * server scripts themselves. `extra` adds projects built after the core ones (the gateway bench's).
  */
-function buildPackages(log: (s: string) => void): void {
-  const root = resolve(benchDir, '..')
-  const tsc = join(root, 'node_modules', '.bin', 'tsc')
-  for (const project of ['packages/hpack', 'packages/frames', 'packages/streams/tsconfig.build.json']) {
-    const r = spawnSync(tsc, ['-p', join(root, project)], { stdio: 'inherit' })
+export function buildPackages(log: (s: string) => void, extra: readonly string[] = []): void {
+  const tsc = join(repoRoot, 'node_modules', '.bin', 'tsc')
+  for (const project of [...CORE_PROJECTS, ...extra]) {
+    const r = spawnSync(tsc, ['-p', join(repoRoot, project)], { stdio: 'inherit' })
     if (r.status !== 0) throw new Error(`building ${project} failed`)
   }
-  log('h2load: built packages/{hpack,frames,streams}/dist')
+  log(`built ${[...CORE_PROJECTS, ...extra].map((p) => p.replace(/\/tsconfig.*$/, '')).join(', ')} (dist/)`)
 }
 
 /** The first entry is the reference: it calibrates the request counts and every ratio is against it. */
@@ -120,7 +121,7 @@ export interface H2loadBenchResult {
   shapes: Array<H2loadShape & { transport: string; requests: number; servers: H2loadServerResult[] }>
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 /** Parses h2load's summary. Exported for tests. */
 export function parseH2loadOutput(out: string): Omit<H2loadRun, 'ok' | 'peakRssKiB' | 'error'> {
@@ -160,42 +161,73 @@ function peakRssKiB(pid: number): number {
   }
 }
 
-interface Env {
+export interface H2loadEnv {
   h2load: string
+  /** Servers on CPU 0, h2load on CPU 1. */
   pin: boolean
-  certFile: string
-  keyFile: string
+  /** Certificate and key files for TLS shapes. */
+  tls?: { certFile: string; keyFile: string }
   log: (s: string) => void
 }
 
-async function startServer(
-  server: H2loadServer,
-  shape: H2loadShape,
-  env: Env,
+/** What `H2loadTarget.start` returns: the port h2load connects to, the process whose peak RSS is read. */
+export interface StartedTarget {
+  port: number
+  pid: number
+  close(): Promise<void>
+}
+
+/** Something h2load runs against: started fresh for each run of a shape. */
+export interface H2loadTarget {
+  name: string
+  start(shape: H2loadShape, env: H2loadEnv): Promise<StartedTarget>
+}
+
+/**
+ * Spawns a server (on CPU 0 when pinning) and waits until its output matches `ready`, whose first group is
+ * the port it listens on. Failing to start within 20 s (or exiting first) is an error carrying its output.
+ */
+export async function startDaemon(
+  name: string,
+  cmd: readonly string[],
+  env: H2loadEnv,
+  ready: RegExp = /^listening on (\d+)$/m,
 ): Promise<{ d: Daemon; port: number }> {
-  const args = [...server.cmd.slice(1), '--port', '0']
-  if (shape.size !== undefined) args.push('--size', String(shape.size))
-  if (shape.tls) args.push('--tls', '--cert', env.certFile, '--key', env.keyFile)
   const d = env.pin
-    ? spawnDaemon('taskset', ['-c', '0', server.cmd[0]!, ...args], { cwd: repoRoot })
-    : spawnDaemon(server.cmd[0]!, args, { cwd: repoRoot })
+    ? spawnDaemon('taskset', ['-c', '0', ...cmd], { cwd: repoRoot })
+    : spawnDaemon(cmd[0]!, cmd.slice(1), { cwd: repoRoot })
   const t0 = Date.now()
   const deadline = t0 + 20_000
   for (;;) {
-    const m = /^listening on (\d+)$/m.exec(d.output())
+    const m = ready.exec(d.output())
     if (m) return { d, port: Number(m[1]) }
     if (d.child.exitCode !== null || d.child.signalCode !== null || Date.now() > deadline) {
       const how = `exit ${d.child.exitCode ?? '-'}, signal ${d.child.signalCode ?? '-'}`
       await d.close()
-      throw new Error(
-        `${server.name} did not start (${how}, ${Date.now() - t0} ms): ${d.output().slice(-2000)}`,
-      )
+      throw new Error(`${name} did not start (${how}, ${Date.now() - t0} ms): ${d.output().slice(-2000)}`)
     }
     await sleep(20)
   }
 }
 
-async function h2load(env: Env, shape: H2loadShape, port: number, n: number): Promise<H2loadRun> {
+/** A hello server as a target: `--port 0`, plus `--size` and TLS flags as the shape asks. */
+function helloTarget(server: H2loadServer): H2loadTarget {
+  return {
+    name: server.name,
+    async start(shape, env) {
+      const cmd = [...server.cmd, '--port', '0']
+      if (shape.size !== undefined) cmd.push('--size', String(shape.size))
+      if (shape.tls) {
+        if (env.tls === undefined) throw new Error('a TLS shape needs env.tls')
+        cmd.push('--tls', '--cert', env.tls.certFile, '--key', env.tls.keyFile)
+      }
+      const { d, port } = await startDaemon(server.name, cmd, env)
+      return { port, pid: d.pid, close: () => d.close() }
+    },
+  }
+}
+
+async function h2load(env: H2loadEnv, shape: H2loadShape, port: number, n: number): Promise<H2loadRun> {
   const url = `${shape.tls ? 'https' : 'http'}://127.0.0.1:${port}/`
   const args = ['-n', String(n), '-c', String(shape.clients), '-m', String(shape.streams), '-t', '1', url]
   const r = env.pin
@@ -218,19 +250,19 @@ async function h2load(env: Env, shape: H2loadShape, port: number, n: number): Pr
 }
 
 /** One run on a fresh server: warm-up, measured h2load, peak RSS. Failures become failed runs. */
-async function oneRun(server: H2loadServer, shape: H2loadShape, n: number, warmup: number, env: Env) {
-  let started: { d: Daemon; port: number } | undefined
+async function oneRun(target: H2loadTarget, shape: H2loadShape, n: number, warmup: number, env: H2loadEnv) {
+  let started: StartedTarget | undefined
   try {
     try {
-      started = await startServer(server, shape, env)
+      started = await target.start(shape, env)
     } catch (e) {
       // One retry: a start can fail for reasons of the moment (e.g. a busy machine); twice is the server's.
       env.log(`h2load: ${e instanceof Error ? e.message : String(e)}; retrying once`)
-      started = await startServer(server, shape, env)
+      started = await target.start(shape, env)
     }
     if (warmup > 0) await h2load(env, shape, started.port, warmup)
     const r = await h2load(env, shape, started.port, n)
-    r.peakRssKiB = peakRssKiB(started.d.pid)
+    r.peakRssKiB = peakRssKiB(started.pid)
     return r
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e)
@@ -246,8 +278,61 @@ async function oneRun(server: H2loadServer, shape: H2loadShape, n: number, warmu
       peakRssKiB: Number.NaN,
     } satisfies H2loadRun
   } finally {
-    await started?.d.close()
+    await started?.close()
   }
+}
+
+/**
+ * Measures one shape on every target: calibrates the request count on `targets[0]` so that one of its
+ * runs takes about `seconds`, then `rounds` alternating (ABBA) rounds of fresh-target runs. Each target's
+ * result holds its runs, their medians and `ratio` (median req/s ÷ that of `targets[0]`).
+ */
+export async function measureShape(
+  targets: readonly H2loadTarget[],
+  shape: H2loadShape,
+  env: H2loadEnv,
+  opts: { rounds: number; seconds: number; label: string },
+): Promise<{ requests: number; servers: H2loadServerResult[] }> {
+  const reference = targets[0]!
+  const slots = shape.clients * shape.streams
+  // Calibrate the request count on the reference server.
+  const calN = Math.max(slots * 4, shape.size === undefined ? 5000 : 200)
+  const cal = await oneRun(reference, shape, calN, Math.round(calN / 2), env)
+  if (!cal.ok) throw new Error(`calibration of ${opts.label} on ${reference.name} failed: ${cal.error}`)
+  const cap = shape.size === undefined ? 2_000_000 : 20_000
+  const n = Math.min(cap, Math.max(slots * 4, Math.round((cal.reqPerSec * opts.seconds) / slots) * slots))
+  // Each run starts a fresh server: warm it up long enough for the JIT to optimise its hot paths (a
+  // JavaScript HTTP/2 stack needs more of that than node:http2, whose framing is nghttp2's C).
+  const warmup = Math.max(slots, Math.min(n / 4, shape.size === undefined ? 20_000 : 200))
+  const byTarget = new Map(targets.map((t) => [t.name, [] as H2loadRun[]]))
+  for (let round = 0; round < opts.rounds; round++) {
+    const order = round % 2 === 0 ? targets : [...targets].reverse()
+    for (const target of order) {
+      const r = await oneRun(target, shape, n, Math.round(warmup), env)
+      byTarget.get(target.name)!.push(r)
+      env.log(
+        `${opts.label} ${target.name} round ${round + 1}/${opts.rounds}: ` +
+          (r.ok
+            ? `${Math.round(r.reqPerSec)} req/s, ${r.mbPerSec.toFixed(1)} MB/s, ${(r.peakRssKiB / 1024).toFixed(0)} MiB`
+            : `FAILED ${r.error}`),
+      )
+    }
+  }
+  const servers: H2loadServerResult[] = targets.map((t) => {
+    const runs = byTarget.get(t.name)!
+    const ok = runs.filter((r) => r.ok)
+    const res: H2loadServerResult = { name: t.name, runs, failedRuns: runs.length - ok.length }
+    if (ok.length > 0)
+      res.median = {
+        reqPerSec: median(ok.map((r) => r.reqPerSec)),
+        mbPerSec: median(ok.map((r) => r.mbPerSec)),
+        peakRssMiB: median(ok.map((r) => r.peakRssKiB)) / 1024,
+      }
+    return res
+  })
+  const ref = servers[0]?.median?.reqPerSec
+  for (const r of servers) if (r.median && ref) r.ratio = r.median.reqPerSec / ref
+  return { requests: n, servers }
 }
 
 export async function runH2loadBench(opts: {
@@ -280,50 +365,16 @@ export async function runH2loadBench(opts: {
 
   const tmp = makeTempDir('h2ts-h2load-')
   try {
-    const { certFile, keyFile } = await writeCertFiles(tmp.path, await selfSignedCert())
-    const env: Env = { h2load: h2loadPath, pin, certFile, keyFile, log }
-    const target = opts.quick ? 0.6 : 3
+    const tls = await writeCertFiles(tmp.path, await selfSignedCert())
+    const env: H2loadEnv = { h2load: h2loadPath, pin, tls, log }
+    const seconds = opts.quick ? 0.6 : 3
+    // The reference first: measureShape calibrates on it and takes ratios against it.
+    const targets = [reference, ...present.filter((s) => s !== reference)].map(helloTarget)
     for (const shape of shapes) {
       const transport = shape.tls ? 'TLS' : 'h2c'
-      const slots = shape.clients * shape.streams
-      // Calibrate the request count on the reference server.
-      const calN = Math.max(slots * 4, shape.size === undefined ? 5000 : 200)
-      const cal = await oneRun(reference, shape, calN, Math.round(calN / 2), env)
-      if (!cal.ok) throw new Error(`calibration of ${shape.name} (${transport}) failed: ${cal.error}`)
-      const cap = shape.size === undefined ? 2_000_000 : 20_000
-      const n = Math.min(cap, Math.max(slots * 4, Math.round((cal.reqPerSec * target) / slots) * slots))
-      // Each run starts a fresh server: warm it up long enough for the JIT to optimise its hot paths (a
-      // JavaScript HTTP/2 stack needs more of that than node:http2, whose framing is nghttp2's C).
-      const warmup = Math.max(slots, Math.min(n / 4, shape.size === undefined ? 20_000 : 200))
-      const byServer = new Map(present.map((s) => [s.name, [] as H2loadRun[]]))
-      for (let round = 0; round < rounds; round++) {
-        const order = round % 2 === 0 ? present : [...present].reverse()
-        for (const server of order) {
-          const r = await oneRun(server, shape, n, Math.round(warmup), env)
-          byServer.get(server.name)!.push(r)
-          log(
-            `h2load ${transport} ${shape.name} ${server.name} round ${round + 1}/${rounds}: ` +
-              (r.ok
-                ? `${Math.round(r.reqPerSec)} req/s, ${r.mbPerSec.toFixed(1)} MB/s, ${(r.peakRssKiB / 1024).toFixed(0)} MiB`
-                : `FAILED ${r.error}`),
-          )
-        }
-      }
-      const results: H2loadServerResult[] = present.map((s) => {
-        const runs = byServer.get(s.name)!
-        const ok = runs.filter((r) => r.ok)
-        const res: H2loadServerResult = { name: s.name, runs, failedRuns: runs.length - ok.length }
-        if (ok.length > 0)
-          res.median = {
-            reqPerSec: median(ok.map((r) => r.reqPerSec)),
-            mbPerSec: median(ok.map((r) => r.mbPerSec)),
-            peakRssMiB: median(ok.map((r) => r.peakRssKiB)) / 1024,
-          }
-        return res
-      })
-      const ref = results.find((r) => r.name === reference.name)?.median?.reqPerSec
-      for (const r of results) if (r.median && ref) r.ratio = r.median.reqPerSec / ref
-      result.shapes.push({ ...shape, transport, requests: n, servers: results })
+      const label = `h2load ${transport} ${shape.name}`
+      const measured = await measureShape(targets, shape, env, { rounds, seconds, label })
+      result.shapes.push({ ...shape, transport, ...measured })
     }
   } finally {
     await tmp.cleanup()
@@ -331,7 +382,7 @@ export async function runH2loadBench(opts: {
   return result
 }
 
-const fmt = (x: number, digits = 0) =>
+export const fmt = (x: number, digits = 0) =>
   x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
 
 export function formatH2loadResult(r: H2loadBenchResult): string {

@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { formatFramesResult, runFramesBench } from './frames.bench.js'
+import { formatGatewayResult, runGatewayBench } from './gateway.bench.js'
 import { formatH2loadResult, runH2loadBench } from './h2load.bench.js'
 import { formatHpackResult, runHpackBench } from './hpack.bench.js'
 
@@ -44,6 +45,13 @@ const parts: Part[] = [
     async run() {
       const r = await runH2loadBench({ quick, log: (s) => console.error(s) })
       return { data: r, markdown: formatH2loadResult(r) }
+    },
+  },
+  {
+    name: 'gateway',
+    async run() {
+      const r = await runGatewayBench({ quick, log: (s) => console.error(s) })
+      return { data: r, markdown: formatGatewayResult(r) }
     },
   },
 ]

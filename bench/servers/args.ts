@@ -1,6 +1,7 @@
 /**
- * The command line both "hello" servers take: `--port N` (0 = OS-chosen), `--size N` (body bytes instead
- * of `hello`), `--tls --cert FILE --key FILE`.
+ * Command lines of the benchmark servers. Both "hello" servers take `--port N` (0 = OS-chosen), `--size N`
+ * (body bytes instead of `hello`), `--tls --cert FILE --key FILE`; the naive proxy takes `--port N
+ * --upstream URL`.
  */
 import { readFileSync } from 'node:fs'
 
@@ -32,4 +33,16 @@ export function helloArgs(argv: readonly string[] = process.argv): HelloArgs {
     body: size === undefined ? Buffer.from('hello') : Buffer.alloc(Number(size), 'x'),
     tls,
   }
+}
+
+export interface ProxyArgs {
+  port: number
+  /** `http://HOST:PORT` of the HTTP/2 (prior knowledge) upstream. */
+  upstream: string
+}
+
+export function proxyArgs(argv: readonly string[] = process.argv): ProxyArgs {
+  const upstream = flag(argv, '--upstream')
+  if (upstream === undefined) throw new Error('--upstream URL is required')
+  return { port: Number(flag(argv, '--port') ?? 0), upstream }
 }

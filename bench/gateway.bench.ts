@@ -1,0 +1,297 @@
+/**
+ * Gateway benchmark: h2load through h2ts-gateway to a node:http2 upstream (bench/servers/node-hello.ts), in
+ * the same run as h2load through a naive node:http2 proxy (bench/servers/node-proxy.ts), through HAProxy
+ * (`proto h2` on both sides, one thread; skipped with a note when not installed) and straight to the
+ * upstream.
+ *
+ *   pnpm bench --filter gateway          (or: npx tsx --conditions=@h2ts/source bench/gateway.bench.ts [--quick])
+ *
+ * Targets: ≥ 2× the naive proxy's requests/s; HAProxy is the long-run aim. Everything is cleartext, h2 with
+ * prior knowledge on both hops. Shapes: `-c 1 -m 100`, `-c 10 -m 10`, `-c 100 -m 1` on 5-byte responses,
+ * and 1 MiB responses with `-c 10 -m 1`. The machinery is the h2load bench's (h2load.bench.ts): each run
+ * starts a fresh upstream and a fresh proxy, warms up, measures, reads the proxy's peak RSS and stops both;
+ * paths alternate (ABBA) over several rounds and the median run is reported; the request count of a shape
+ * is calibrated on the naive proxy, whose req/s every ratio is against. When pinned, the proxy and its
+ * upstream share CPU 0 and h2load has CPU 1, so a proxy's figure includes the upstream's cost.
+ */
+import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { createConnection, createServer } from 'node:net'
+import { cpus } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { findCommand, makeTempDir, run, sleep, spawnDaemon } from '../test/support/peers.js'
+import {
+  buildPackages,
+  fmt,
+  type H2loadEnv,
+  type H2loadServerResult,
+  type H2loadShape,
+  type H2loadTarget,
+  measureShape,
+  type StartedTarget,
+  startDaemon,
+} from './h2load.bench.js'
+
+const benchDir = dirname(fileURLToPath(import.meta.url))
+const repoRoot = join(benchDir, '..')
+
+const MiB = 1 << 20
+const shapes: H2loadShape[] = [
+  { name: '-c 1 -m 100', tls: false, clients: 1, streams: 100 },
+  { name: '-c 10 -m 10', tls: false, clients: 10, streams: 10 },
+  { name: '-c 100 -m 1', tls: false, clients: 100, streams: 1 },
+  { name: '1 MiB, -c 10 -m 1', tls: false, clients: 10, streams: 1, size: MiB },
+]
+
+const NODE_PROXY = 'node:http2 proxy'
+const GATEWAY = 'h2ts-gateway'
+const HAPROXY = 'HAProxy'
+const DIRECT = 'direct to upstream'
+
+/** The upstream of every path, node:http2 run by tsx (as in the h2load bench). */
+async function startUpstream(shape: H2loadShape, env: H2loadEnv) {
+  const cmd = [process.execPath, '--import', 'tsx', join(benchDir, 'servers/node-hello.ts'), '--port', '0']
+  if (shape.size !== undefined) cmd.push('--size', String(shape.size))
+  return startDaemon('upstream (node-hello)', cmd, env)
+}
+
+/** A path through a proxy: a fresh upstream, then the proxy in front of it; the proxy's RSS is measured. */
+function proxied(
+  name: string,
+  startFront: (upstreamPort: number, env: H2loadEnv) => Promise<StartedTarget>,
+): H2loadTarget {
+  return {
+    name,
+    async start(shape, env) {
+      const upstream = await startUpstream(shape, env)
+      let front: StartedTarget
+      try {
+        front = await startFront(upstream.port, env)
+      } catch (e) {
+        await upstream.d.close()
+        throw e
+      }
+      return {
+        port: front.port,
+        pid: front.pid,
+        async close() {
+          await front.close()
+          await upstream.d.close()
+        },
+      }
+    },
+  }
+}
+
+const direct: H2loadTarget = {
+  name: DIRECT,
+  async start(shape, env) {
+    const { d, port } = await startUpstream(shape, env)
+    return { port, pid: d.pid, close: () => d.close() }
+  },
+}
+
+const nodeProxy = proxied(NODE_PROXY, async (upstreamPort, env) => {
+  const script = join(benchDir, 'servers/node-proxy.ts')
+  const upstream = `http://127.0.0.1:${upstreamPort}`
+  const cmd = [process.execPath, '--import', 'tsx', script, '--port', '0', '--upstream', upstream]
+  const { d, port } = await startDaemon(NODE_PROXY, cmd, env)
+  return { port, pid: d.pid, close: () => d.close() }
+})
+
+/** The gateway as users run it: its compiled binary (packages/gateway/dist/cli.js), access log off. */
+const gateway = proxied(GATEWAY, async (upstreamPort, env) => {
+  const cli = join(repoRoot, 'packages/gateway/dist/cli.js')
+  const upstream = `http://127.0.0.1:${upstreamPort}`
+  const cmd = [process.execPath, cli, '--listen', '127.0.0.1:0', '--upstream', upstream, '--no-access-log']
+  // It announces `  http://127.0.0.1:PORT  (HTTP/2 prior knowledge, HTTP/1.1)` on stderr.
+  const { d, port } = await startDaemon(GATEWAY, cmd, env, /^\s+http:\/\/127\.0\.0\.1:(\d+)\s/m)
+  return { port, pid: d.pid, close: () => d.close() }
+})
+
+/** A port free right now (HAProxy takes its port from the configuration, it cannot report one it chose). */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number }
+      s.close(() => resolvePort(port))
+    })
+  })
+}
+
+/** HAProxy, one thread, h2 with prior knowledge in front (`proto h2`) and to the upstream. */
+function haproxy(binary: string, dir: string): H2loadTarget {
+  let configs = 0
+  return proxied(HAPROXY, async (upstreamPort, env) => {
+    const port = await freePort()
+    const config = join(dir, `haproxy-${++configs}.cfg`)
+    writeFileSync(
+      config,
+      [
+        'global',
+        '  nbthread 1',
+        // Enough for -c 100 and its upstream side; far below the 20k-descriptor limits seen in containers.
+        '  maxconn 1000',
+        'defaults',
+        '  mode http',
+        '  timeout connect 5s',
+        '  timeout client 60s',
+        '  timeout server 60s',
+        'frontend fe',
+        `  bind 127.0.0.1:${port} proto h2`,
+        '  default_backend be',
+        'backend be',
+        `  server s 127.0.0.1:${upstreamPort} proto h2`,
+        '',
+      ].join('\n'),
+    )
+    // -db: stay in the foreground, one process (its pid is the one measured).
+    const cmd = [binary, '-db', '-f', config]
+    const d = env.pin
+      ? spawnDaemon('taskset', ['-c', '0', ...cmd], { cwd: repoRoot })
+      : spawnDaemon(cmd[0]!, cmd.slice(1), { cwd: repoRoot })
+    const deadline = Date.now() + 10_000
+    for (;;) {
+      if (d.child.exitCode !== null || d.child.signalCode !== null || Date.now() > deadline) {
+        await d.close()
+        throw new Error(`HAProxy did not start: ${d.output().slice(-2000)}`)
+      }
+      if (await accepts(port)) return { port, pid: d.pid, close: () => d.close() }
+      await sleep(20)
+    }
+  })
+}
+
+/** Whether 127.0.0.1:port accepts a TCP connection. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolveAccepts) => {
+    const c = createConnection({ host: '127.0.0.1', port })
+    c.once('connect', () => {
+      c.destroy()
+      resolveAccepts(true)
+    })
+    c.once('error', () => resolveAccepts(false))
+  })
+}
+
+export interface GatewayBenchResult {
+  h2load?: string
+  /** Set when the benchmark could not run at all. */
+  skipped?: string
+  /** HAProxy's version line, or why it was not measured. */
+  haproxy: { version?: string; skipped?: string }
+  pinned: boolean
+  rounds: number
+  reference: string
+  shapes: Array<
+    H2loadShape & {
+      requests: number
+      /** `ratio` is against the naive proxy; `vsHaproxy` and `vsDirect` against those paths. */
+      servers: Array<H2loadServerResult & { vsHaproxy?: number; vsDirect?: number }>
+    }
+  >
+}
+
+export async function runGatewayBench(opts: {
+  quick: boolean
+  log?: (s: string) => void
+}): Promise<GatewayBenchResult> {
+  const log = opts.log ?? console.log
+  const h2loadPath = findCommand('h2load')
+  const haproxyPath = findCommand('haproxy')
+  const pin = findCommand('taskset') !== undefined && cpus().length >= 2
+  const rounds = opts.quick ? 3 : 5
+  const result: GatewayBenchResult = {
+    haproxy: {},
+    pinned: pin,
+    rounds,
+    reference: NODE_PROXY,
+    shapes: [],
+  }
+  if (h2loadPath === undefined) {
+    result.skipped = 'h2load is not installed (apt-get install nghttp2-client)'
+    log(`gateway: SKIPPED, ${result.skipped}`)
+    return result
+  }
+  buildPackages(log, ['packages/gateway'])
+  result.h2load = (await run(h2loadPath, ['--version'], { timeoutMs: 5000 })).stdout.toString().trim()
+  if (haproxyPath === undefined) {
+    result.haproxy.skipped = 'haproxy is not installed (apt-get install haproxy)'
+    log(`gateway: HAProxy NOT MEASURED, ${result.haproxy.skipped}`)
+  } else {
+    const v = spawnSync(haproxyPath, ['-v'], { encoding: 'utf8' })
+    result.haproxy.version = v.stdout.split('\n')[0]?.trim() ?? 'HAProxy'
+  }
+  if (pin) log('gateway: proxies and their upstream share CPU 0; h2load runs on CPU 1')
+
+  const tmp = makeTempDir('h2ts-gateway-bench-')
+  try {
+    const env: H2loadEnv = { h2load: h2loadPath, pin, log }
+    const seconds = opts.quick ? 0.6 : 3
+    const targets = [nodeProxy, gateway]
+    if (haproxyPath !== undefined) targets.push(haproxy(haproxyPath, tmp.path))
+    targets.push(direct)
+    for (const shape of shapes) {
+      const label = `gateway h2c ${shape.name}`
+      const measured = await measureShape(targets, shape, env, { rounds, seconds, label })
+      const against = (name: string) => measured.servers.find((s) => s.name === name)?.median?.reqPerSec
+      const haproxyReqs = against(HAPROXY)
+      const directReqs = against(DIRECT)
+      const servers = measured.servers.map((s) => {
+        const r: GatewayBenchResult['shapes'][number]['servers'][number] = { ...s }
+        if (s.median && haproxyReqs) r.vsHaproxy = s.median.reqPerSec / haproxyReqs
+        if (s.median && directReqs) r.vsDirect = s.median.reqPerSec / directReqs
+        return r
+      })
+      result.shapes.push({ ...shape, requests: measured.requests, servers })
+    }
+  } finally {
+    await tmp.cleanup()
+  }
+  return result
+}
+
+const ratio = (x: number | undefined) => (x === undefined ? '' : `${x.toFixed(2)}×`)
+/** An error on one line (a daemon's output spans several), for a table cell or a list item. */
+const oneLine = (s: string | undefined) => (s ?? '').replace(/\s+/g, ' ').trim()
+
+export function formatGatewayResult(r: GatewayBenchResult): string {
+  if (r.skipped !== undefined) return `Skipped: ${r.skipped}.`
+  const lines = [
+    `${r.h2load ?? 'h2load'} → proxy → node:http2 upstream (bench/servers/node-hello.ts), h2c on both hops;` +
+      ` median of ${r.rounds} alternating runs per path, a fresh proxy and upstream per run` +
+      `${r.pinned ? '; the proxy and its upstream share CPU 0 (so a proxy’s figure includes the upstream’s cost), h2load on CPU 1' : ' (not pinned to CPUs)'}.` +
+      ` HAProxy: ${r.haproxy.version ?? `not measured, ${r.haproxy.skipped}`}` +
+      `${r.haproxy.version === undefined ? '' : ', nbthread 1, proto h2 both sides'}.` +
+      ' RSS is the peak (VmHWM) of the process h2load talks to (the upstream’s for the direct path).' +
+      ` Target: h2ts-gateway ≥ 2× ${r.reference}.`,
+    '',
+    `| shape | requests | path | req/s | MB/s | peak RSS MiB | ÷ ${r.reference} | ÷ HAProxy | ÷ direct | failed runs |`,
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  for (const s of r.shapes) {
+    for (const v of s.servers) {
+      const m = v.median
+      const failed = v.failedRuns > 0 ? `${v.failedRuns}/${v.runs.length}` : '0'
+      lines.push(
+        m === undefined
+          ? `| ${s.name} | ${fmt(s.requests)} | ${v.name} | FAILED | | | | | | ${failed}: ${oneLine(v.runs.find((x) => !x.ok)?.error)} |`
+          : `| ${s.name} | ${fmt(s.requests)} | ${v.name} | ${fmt(m.reqPerSec)} | ${fmt(m.mbPerSec, 1)} | ${fmt(m.peakRssMiB, 0)} | ${ratio(v.ratio)} | ${ratio(v.vsHaproxy)} | ${ratio(v.vsDirect)} | ${failed} |`,
+      )
+    }
+  }
+  const failures = new Set<string>()
+  for (const s of r.shapes)
+    for (const v of s.servers)
+      for (const run of v.runs) if (!run.ok) failures.add(`${s.name}, ${v.name}: ${oneLine(run.error)}`)
+  if (failures.size > 0) lines.push('', 'Failed runs:', '', ...[...failures].map((f) => `- ${f}`))
+  return lines.join('\n')
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  const r = await runGatewayBench({ quick: process.argv.includes('--quick'), log: (s) => console.error(s) })
+  console.log(formatGatewayResult(r))
+}
