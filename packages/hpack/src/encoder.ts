@@ -62,6 +62,9 @@ const NOT_INDEXED = new Set([
   'if-none-match',
   'location',
   'set-cookie',
+  // Request ids and trace context are unique per message by design.
+  'traceparent',
+  'x-request-id',
 ])
 
 export class Encoder {

@@ -19,6 +19,8 @@ import { channels } from './diagnostics.js'
 export type OutgoingHeaders = Record<string, string | number | readonly string[]> | ReadonlyArray<HeaderField>
 export type IncomingHeaders = Record<string, string | string[]>
 
+const EMPTY = new Uint8Array(0)
+
 /** DATA payloads at least this large are written by reference rather than copied into a batch. */
 const LARGE_CHUNK = 16 * 1024
 /** How long a socket that was end()ed after the final GOAWAY may take to close before it is destroyed. */
@@ -178,6 +180,51 @@ export class OutgoingBody extends Writable {
     } catch (error) {
       callback(error as Error)
     }
+  }
+
+  /**
+   * Ends the body. When nothing is waiting in the Writable's buffer, the last chunk goes to the engine at
+   * once with END_STREAM, so it leaves in the same write as what was queued before it and no empty DATA
+   * frame follows (the Writable's own final step would run a tick later).
+   */
+  override end(cb?: () => void): this
+  override end(chunk: unknown, cb?: () => void): this
+  override end(chunk: unknown, encoding: BufferEncoding, cb?: () => void): this
+  override end(a?: unknown, b?: unknown, c?: unknown): this {
+    const chunk = typeof a === 'function' ? undefined : a
+    const encoding = typeof b === 'string' ? (b as BufferEncoding) : undefined
+    const cb = (typeof a === 'function' ? a : typeof b === 'function' ? b : c) as (() => void) | undefined
+    const last =
+      chunk === undefined || chunk === null
+        ? EMPTY
+        : typeof chunk === 'string'
+          ? Buffer.from(chunk, encoding)
+          : chunk instanceof Uint8Array
+            ? chunk
+            : undefined
+    if (
+      last === undefined ||
+      this.#sentEnd ||
+      this.#trailers !== undefined ||
+      this.writableEnded ||
+      this.destroyed ||
+      this.writableLength > 0 ||
+      this.writableCorked > 0
+    ) {
+      // The general path: through the Writable's buffer, then _final.
+      if (chunk === undefined) return super.end(cb)
+      return encoding === undefined ? super.end(chunk, cb) : super.end(chunk, encoding, cb)
+    }
+    try {
+      this.beforeFirstWrite()
+      this.session.connection.sendData(this.streamId, last, { endStream: true })
+      this.#sentEnd = true
+      this.session.flush()
+    } catch (error) {
+      this.destroy(error as Error)
+      return this
+    }
+    return super.end(cb)
   }
 
   /** @internal END_STREAM was sent with the headers; ends this writable without sending anything. */
