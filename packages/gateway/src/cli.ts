@@ -8,6 +8,7 @@ import { connect } from '@h2ts/streams/node'
 import { ConfigError, type GatewayConfigInput, loadConfigFile, parseConfig } from './config.js'
 import { startMockUpstream } from './mock-upstream.js'
 import type { StreamRecord } from './proxy.js'
+import { createLogger, logStream, serve } from './serve.js'
 import { type RunningGateway, startGateway } from './start.js'
 
 const USAGE = `usage:
@@ -23,7 +24,8 @@ flags:
   --self-signed          make a development certificate for localhost at start
   --upstream URL         route every path to this upstream (https:// or http://)
   --api-key-env NAME     send "authorization: Bearer $NAME" to the upstream
-  --admin HOST:PORT      admin listener (health, metrics)
+  --admin HOST:PORT      admin listener: /metrics, /healthz, /readyz
+  --workers N            N processes serving the same ports (node:cluster)
   --no-access-log        do not print one JSON line per stream
   --once                 demo: make one streamed request through the gateway, then exit
 `
@@ -58,9 +60,16 @@ async function main(argv: string[]): Promise<void> {
     }
     applyFlags(input, values)
     const config = parseConfig(input, values.config ?? 'flags')
-    const running = await startGateway(config, accessLog(config.accessLog))
-    announce(running)
-    handleSignals(running)
+    // SIGHUP re-reads the file (flags still apply on top).
+    const source = () => {
+      const again = values.config === undefined ? {} : loadConfigFile(values.config)
+      if (typeof again !== 'object' || again === null)
+        throw new ConfigError(`${values.config}: not a mapping`)
+      const next = again as Record<string, unknown>
+      applyFlags(next, values)
+      return parseConfig(next, values.config ?? 'flags')
+    }
+    await serve(config, source)
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message)
     fail((error as Error).message)
@@ -81,6 +90,7 @@ function parse(argv: string[]) {
       upstream: { type: 'string' },
       'api-key-env': { type: 'string' },
       admin: { type: 'string' },
+      workers: { type: 'string' },
       'no-access-log': { type: 'boolean' },
       once: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -102,6 +112,7 @@ function applyFlags(input: Record<string, unknown>, flags: Flags): void {
     input['tls'] = tls
   }
   if (flags.admin !== undefined) input['admin'] = flags.admin
+  if (flags.workers !== undefined) input['workers'] = Number(flags.workers)
   if (flags['no-access-log'] === true) input['accessLog'] = false
   if (flags.upstream !== undefined) {
     input['upstreams'] = {
@@ -111,20 +122,6 @@ function applyFlags(input: Record<string, unknown>, flags: Flags): void {
     const auth = flags['api-key-env'] === undefined ? {} : { auth: { bearerFromEnv: flags['api-key-env'] } }
     input['routes'] = [{ prefix: '/', upstream: 'default', ...auth }]
   }
-}
-
-function accessLog(enabled: boolean) {
-  return enabled
-    ? { onStream: (record: StreamRecord) => process.stdout.write(`${JSON.stringify(record)}\n`) }
-    : {}
-}
-
-function announce(running: RunningGateway): void {
-  const lines = ['h2ts-gateway listening']
-  if (running.urls.cleartext !== undefined)
-    lines.push(`  ${running.urls.cleartext}  (HTTP/2 prior knowledge, HTTP/1.1)`)
-  if (running.urls.tls !== undefined) lines.push(`  ${running.urls.tls}  (TLS: h2, http/1.1)`)
-  process.stderr.write(`${lines.join('\n')}\n`)
 }
 
 /** SIGTERM/SIGINT: stop accepting, GOAWAY, let streams finish (up to 10 s), exit 0. */
@@ -167,6 +164,7 @@ async function startOnFreePorts(
 async function demo(flags: Flags): Promise<void> {
   const mock = await startMockUpstream({ tokenInterval: 40 })
   const logLines: string[] = []
+  const log = logStream(createLogger())
   const running = await startOnFreePorts(
     {
       listen: flags.listen ?? '127.0.0.1:8080',
@@ -175,9 +173,8 @@ async function demo(flags: Flags): Promise<void> {
       routes: [{ prefix: '/v1/', upstream: 'mock' }],
     },
     (record) => {
-      const line = JSON.stringify(record)
-      if (flags.once === true) logLines.push(line)
-      else if (flags['no-access-log'] !== true) process.stdout.write(`${line}\n`)
+      if (flags.once === true) logLines.push(JSON.stringify(record))
+      else if (flags['no-access-log'] !== true) log(record)
     },
   )
   const plain = running.urls.cleartext!

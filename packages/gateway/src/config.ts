@@ -27,6 +27,11 @@ const http2Schema = z
     keepAliveInterval: milliseconds.default(0),
     /** Close a client connection with no open stream for this long (0 = never). */
     idleTimeout: milliseconds.default(300_000),
+    /**
+     * How responses share a client connection (the engine's `priorities`): 'auto' schedules by RFC 9218
+     * urgency when the client or we sent SETTINGS_NO_RFC7540_PRIORITIES = 1, else by the RFC 7540 tree.
+     */
+    priorities: z.enum(['auto', 'rfc9218', 'rfc7540', 'round-robin']).default('auto'),
   })
   .strict()
 
@@ -90,6 +95,23 @@ const routeSchema = z
     upstream: z.string(),
     /** Replace the matched prefix with this one before forwarding (default: forward the path as is). */
     rewritePrefix: z.string().startsWith('/').optional(),
+    /**
+     * RFC 9218 priority of this route's requests that carry no `priority` header: orders the responses on
+     * the client's connection (when it is scheduled by urgency) and is sent upstream as a `priority` header.
+     */
+    priority: z
+      .object({
+        /** 0 (most urgent) to 7; RFC 9218's default is 3. */
+        urgency: z.number().int().min(0).max(7).default(3),
+        /** The response is useful in pieces (e.g. a token stream) and may share bandwidth (§4.2). */
+        incremental: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+    /** Turn the upstream's `link: <…>; rel=preload` into server pushes to HTTP/2 clients that allow them. */
+    push: z.boolean().default(false),
+    /** Pushes per response at most (preload links beyond are left to the client). */
+    maxPushes: z.number().int().min(1).max(100).default(8),
     auth: z
       .object({
         /** Send `authorization: Bearer $ENV[name]` upstream, replacing what the client sent. */
@@ -128,6 +150,10 @@ export const configSchema = z
     routes: z.array(routeSchema).min(1, 'at least one route is needed'),
     /** Print one JSON line per stream on stdout. */
     accessLog: z.boolean().default(true),
+    /** On SIGTERM/SIGINT, how long streams in flight may take to finish before their connections close. */
+    drainTimeout: milliseconds.default(30_000),
+    /** Processes serving the same ports (node:cluster); metrics are aggregated on the admin listener. */
+    workers: z.number().int().min(1).max(256).default(1),
   })
   .strict()
   .superRefine((config, ctx) => {

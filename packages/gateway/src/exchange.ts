@@ -35,6 +35,18 @@ export interface Exchange {
   abort(code?: number): void
   /** Called once if the client goes away (reset, disconnect) before the response finished. */
   onClientGone(callback: (code: number | undefined) => void): void
+  /**
+   * A pushed stream: sets its RFC 9218 priority on the client connection. (A request's stream gets its
+   * route's default from the engine when it opens: see priority.ts.)
+   */
+  prioritize?(urgency: number, incremental: boolean): void
+  /**
+   * HTTP/2, when the client allows push: promises a GET of `path` (RFC 9113 §8.4) on this stream and
+   * returns the pushed stream's response; undefined when the client does not take pushes (see push.ts).
+   */
+  push?(path: string): ServerResponse | undefined
+  /** This exchange is a server push: the gateway made the request on the client's behalf. */
+  readonly pushed?: boolean
 }
 
 /** `[name, value, name, value, …]`, the list form node:http takes (never-indexed flags do not apply). */
@@ -94,6 +106,9 @@ export function h2Exchange(
       response.once('close', () => {
         if (!finished) callback(request.resetError?.code)
       })
+    },
+    push(path) {
+      return request.session.pushAllowed ? response.push({ ':path': path }) : undefined
     },
   }
 }

@@ -28,11 +28,15 @@ export interface Listening {
   /** HTTP/2 servers (for drain and metrics); HTTP/1.1 servers. */
   readonly http2: Http2Server[]
   readonly http1: http.Server[]
+  /** Open HTTP/1.1 client connections. */
+  http1Connections(): number
   /** Stops accepting, GOAWAY to HTTP/2 clients, and resolves when every connection has closed. */
   close(): Promise<void>
+  /** Closes every client connection now (after a drain deadline). */
+  destroy(): void
 }
 
-function sessionOptions(config: GatewayConfig): ServerOptions {
+function sessionOptions(config: GatewayConfig, gateway: Gateway): ServerOptions {
   const h2 = config.http2
   return {
     idleTimeout: h2.idleTimeout,
@@ -46,6 +50,9 @@ function sessionOptions(config: GatewayConfig): ServerOptions {
         maxHeaderListSize: h2.maxHeaderListSize,
       },
       connectionWindowSize: h2.connectionWindowSize,
+      priorities: h2.priorities,
+      // A route's default urgency for requests that carry none (priority.ts).
+      defaultPriority: (request) => gateway.defaultPriority(request.path, request.authority),
       limits: { maxHeaderListSize: h2.maxHeaderListSize },
     },
   }
@@ -63,7 +70,7 @@ function listen(server: net.Server, address: string): Promise<number> {
 }
 
 export async function startListeners(gateway: Gateway, config: GatewayConfig): Promise<Listening> {
-  const options = sessionOptions(config)
+  const options = sessionOptions(config, gateway)
   const ports: { cleartext?: number; tls?: number } = {}
   const http2: Http2Server[] = []
   const http1: http.Server[] = []
@@ -138,6 +145,11 @@ export async function startListeners(gateway: Gateway, config: GatewayConfig): P
     ports,
     http2,
     http1,
+    http1Connections: () => h1Busy.size,
+    destroy() {
+      for (const h2 of http2) for (const session of h2.sessions) session.destroy()
+      for (const socket of h1Busy.keys()) socket.destroy()
+    },
     async close() {
       const waits: Array<Promise<void>> = sockets.map(
         (server) => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -53,7 +53,7 @@ export interface PoolStats {
 }
 
 /**
- * Events: 'connect' (connectionId), 'close' (connectionId, error?), 'goaway' (connectionId, code,
+ * Events: 'connect' (connectionId, session), 'close' (connectionId, error?), 'goaway' (connectionId, code,
  * lastStreamId), 'connectError' (error).
  */
 export class UpstreamPool extends EventEmitter {
@@ -134,6 +134,46 @@ export class UpstreamPool extends EventEmitter {
       this.#waiters.push(waiter)
       this.#serve()
     })
+  }
+
+  /** The open connections' sessions (for metrics). */
+  get sessions(): ClientSession[] {
+    return this.#connections.map((c) => c.session)
+  }
+
+  /**
+   * Whether the upstream can be reached: true at once with an open connection, else after opening one
+   * (within `timeoutMs`). For readiness checks; the connection stays in the pool.
+   */
+  async reachable(timeoutMs = 2000): Promise<boolean> {
+    if (this.#connections.some((c) => !c.draining && !c.session.closed)) return true
+    if (this.#closed || !this.#canOpen()) return false
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer)
+        this.off('connect', onConnect)
+        this.off('connectError', onError)
+        resolve(ok)
+      }
+      const onConnect = () => done(true)
+      const onError = () => done(false)
+      const timer = setTimeout(() => done(false), timeoutMs)
+      this.on('connect', onConnect)
+      this.on('connectError', onError)
+      if (this.#connecting === 0) this.#open()
+    })
+  }
+
+  /**
+   * Replaced by `successor` (a config reload): requests waiting here move over to it, streams in flight
+   * finish, and the connections close gracefully.
+   */
+  retire(successor: UpstreamPool): void {
+    for (const waiter of this.#waiters.splice(0)) {
+      if (waiter.timer !== undefined) clearTimeout(waiter.timer)
+      successor.acquire().then(waiter.resolve, waiter.reject)
+    }
+    this.close()
   }
 
   /** Closes every connection gracefully (GOAWAY; streams in flight finish) and fails queued requests. */
@@ -242,7 +282,7 @@ export class UpstreamPool extends EventEmitter {
         })
         // A connection-level failure is reported through 'close'; keep 'error' from being unhandled.
         session.on('error', () => {})
-        this.emit('connect', id)
+        this.emit('connect', id, session)
         this.#serve()
       },
       (error: Error) => {

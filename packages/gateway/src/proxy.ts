@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
-import { ErrorCode, errorCodeName, isStreamError, isUsageError } from '@h2ts/streams'
+import { ErrorCode, errorCodeName, isStreamError, isUsageError, type Rfc9218Priority } from '@h2ts/streams'
 import type { ClientRequest, ClientResponse } from '@h2ts/streams/node'
 import type { GatewayConfig, RouteConfig, UpstreamConfig } from './config.js'
 import type { Exchange } from './exchange.js'
@@ -16,6 +16,8 @@ import {
   upstreamRequestFields,
 } from './forwarding.js'
 import { type Lease, PoolError, UpstreamPool } from './pool.js'
+import { forwardPriority } from './priority.js'
+import { pushPreloads } from './push.js'
 
 /** What happened to one stream: one access-log line. */
 export interface StreamRecord {
@@ -49,6 +51,8 @@ export interface StreamRecord {
   resetBy: 'client' | 'upstream' | 'gateway' | undefined
   /** The request was refused by one upstream connection and carried again on another (§8.7). */
   retried: boolean
+  /** A server push the gateway made for a preload link (only present then). */
+  pushed?: true
 }
 
 interface CompiledRoute {
@@ -120,50 +124,71 @@ class RequestBody {
   }
 }
 
-/** Events: 'stream' (StreamRecord) once per exchange. */
+/**
+ * Events: 'exchange' when a client stream starts; 'upstreamStream' (upstream name) for each stream opened
+ * upstream (a retry opens a second); 'stream' (StreamRecord) once per exchange, when it is over.
+ */
 export class Gateway extends EventEmitter {
   readonly pools = new Map<string, UpstreamPool>()
-  readonly #routes: CompiledRoute[]
+  /** Client exchanges in progress. */
+  activeExchanges = 0
+  #routes: CompiledRoute[]
+  #config: GatewayConfig
 
-  constructor(readonly config: GatewayConfig) {
+  constructor(config: GatewayConfig) {
     super()
+    this.#config = config
     for (const [name, upstream] of Object.entries(config.upstreams)) {
       this.pools.set(name, new UpstreamPool(upstream.url, upstream))
     }
-    this.#routes = config.routes
-      .map((route) => {
-        const upstream = config.upstreams[route.upstream]!
-        const auth = route.auth
-        let keys: Set<string> | undefined
-        if (auth?.gatewayKeys !== undefined || auth?.gatewayKeysFromEnv !== undefined) {
-          keys = new Set(auth.gatewayKeys ?? [])
-          const fromEnv =
-            auth.gatewayKeysFromEnv === undefined ? undefined : process.env[auth.gatewayKeysFromEnv]
-          for (const key of fromEnv?.split(',') ?? []) if (key.trim() !== '') keys.add(key.trim())
-        }
-        let authorization: string | undefined
-        if (auth?.bearerFromEnv !== undefined) {
-          const secret = process.env[auth.bearerFromEnv]
-          if (secret === undefined || secret === '') {
-            throw new Error(`route ${route.prefix}: environment variable ${auth.bearerFromEnv} is not set`)
-          }
-          authorization = `Bearer ${secret}`
-        }
-        return {
-          config: route,
-          upstreamName: route.upstream,
-          upstream,
-          url: new URL(upstream.url),
-          keys,
-          authorization,
-        }
-      })
-      // Longest prefix first; host-specific routes before catch-all ones of the same length.
-      .sort(
-        (a, b) =>
-          b.config.prefix.length - a.config.prefix.length ||
-          Number(b.config.host !== undefined) - Number(a.config.host !== undefined),
-      )
+    this.#routes = compileRoutes(config)
+  }
+
+  get config(): GatewayConfig {
+    return this.#config
+  }
+
+  /**
+   * Takes new routes, upstreams and keys (SIGHUP). Streams in flight finish where they are. An upstream
+   * whose settings did not change keeps its pool and connections; a changed one gets a new pool, and
+   * the old one hands its queued requests over and closes gracefully. Listener and HTTP/2 settings need a
+   * restart: they are not applied here. Throws (and changes nothing) if a route cannot be compiled.
+   */
+  reload(config: GatewayConfig): { added: string[]; replaced: string[]; removed: string[]; kept: string[] } {
+    const routes = compileRoutes(config)
+    const report = {
+      added: [] as string[],
+      replaced: [] as string[],
+      removed: [] as string[],
+      kept: [] as string[],
+    }
+    const old = new Map(this.pools)
+    this.pools.clear()
+    for (const [name, upstream] of Object.entries(config.upstreams)) {
+      const previous = old.get(name)
+      old.delete(name)
+      if (previous !== undefined && sameSettings(this.#config.upstreams[name], upstream)) {
+        this.pools.set(name, previous)
+        report.kept.push(name)
+        continue
+      }
+      const pool = new UpstreamPool(upstream.url, upstream)
+      this.pools.set(name, pool)
+      this.emit('pool', name, pool)
+      if (previous !== undefined) {
+        previous.retire(pool)
+        report.replaced.push(name)
+      } else {
+        report.added.push(name)
+      }
+    }
+    for (const [name, pool] of old) {
+      pool.close()
+      report.removed.push(name)
+    }
+    this.#routes = routes
+    this.#config = config
+    return report
   }
 
   /** Closes the upstream pools (streams in flight finish). */
@@ -216,9 +241,13 @@ export class Gateway extends EventEmitter {
       resetCode: undefined,
       resetBy: undefined,
       retried: false,
+      ...(exchange.pushed === true ? { pushed: true as const } : {}),
     }
+    this.activeExchanges++
+    this.emit('exchange')
     const done = () => {
       record.totalMs = round(performance.now() - started)
+      this.activeExchanges--
       this.emit('stream', record)
     }
     const fail = (
@@ -281,17 +310,21 @@ export class Gateway extends EventEmitter {
       route.config.rewritePrefix === undefined
         ? exchange.path
         : route.config.rewritePrefix + exchange.path.slice(route.config.prefix.length)
-    const fields = upstreamRequestFields(exchange.fields, {
-      method: exchange.method,
-      path,
-      scheme: route.url.protocol.slice(0, -1),
-      authority: route.url.host,
-      clientAddress: exchange.clientAddress,
-      frontScheme: exchange.scheme,
-      requestId,
-      authorization: route.authorization,
-      stripAuthorization: route.keys !== undefined,
-    })
+    const fields = forwardPriority(
+      exchange,
+      route.config,
+      upstreamRequestFields(exchange.fields, {
+        method: exchange.method,
+        path,
+        scheme: route.url.protocol.slice(0, -1),
+        authority: route.url.host,
+        clientAddress: exchange.clientAddress,
+        frontScheme: exchange.scheme,
+        requestId,
+        authorization: route.authorization,
+        stripAuthorization: route.keys !== undefined,
+      }),
+    )
     const pool = this.pools.get(route.upstreamName)!
     const body = exchange.hasBody ? new RequestBody(exchange.body, route.upstream.retryBodyLimit) : undefined
 
@@ -343,6 +376,7 @@ export class Gateway extends EventEmitter {
         throw error
       }
       current = request
+      this.emit('upstreamStream', route.upstreamName)
       body?.attach(request)
       const sentAt = performance.now()
 
@@ -387,6 +421,10 @@ export class Gateway extends EventEmitter {
       record.ttfbMs = round(performance.now() - sentAt)
       record.status = response.status
       record.bytesIn = body?.bytes ?? 0
+      // Preload links become pushes, promised before the response that names them (RFC 9113 §8.4).
+      if (route.config.push && response.status >= 200 && response.status < 300) {
+        this.#push(exchange, route, path, response)
+      }
       this.#streamResponse(
         exchange,
         response,
@@ -399,6 +437,28 @@ export class Gateway extends EventEmitter {
       )
       return
     }
+  }
+
+  /**
+   * The RFC 9218 priority the route of a request gives it when the request carries no `priority` header:
+   * the HTTP/2 front opens the request's stream with it (see priority.ts).
+   */
+  defaultPriority(path: string | undefined, authority: string | undefined): Rfc9218Priority | undefined {
+    const priority = path === undefined ? undefined : this.#route(path, authority)?.config.priority
+    return priority === undefined ? undefined : { scheme: 'rfc9218', ...priority }
+  }
+
+  /** Server push of the upstream's preload links (push.ts): each is served like a request of the client's. */
+  #push(exchange: Exchange, route: CompiledRoute, upstreamPath: string, response: ClientResponse): void {
+    pushPreloads(exchange, response.fields, {
+      // Not new URL(path, base): a path of '//host/…' would be taken for another authority.
+      upstreamUrl: new URL(route.url.origin + upstreamPath),
+      upstreamPrefix: route.config.rewritePrefix ?? route.config.prefix,
+      clientPrefix: route.config.prefix,
+      max: route.config.maxPushes,
+      sameRoute: (path) => this.#route(path, exchange.authority) === route,
+      serve: (pushed) => this.handle(pushed),
+    })
   }
 
   #clientCancelled(record: StreamRecord, code: number | undefined, done: () => void): void {
@@ -430,6 +490,22 @@ export class Gateway extends EventEmitter {
       record.bytesIn = body?.bytes ?? 0
       return true
     }
+    // A short answer often arrives whole with its headers: pass it on at once, so that the client gets
+    // headers, body and END_STREAM in one write. (Larger ones flow below, without a copy.)
+    if (upstream.complete && upstream.readableLength <= 64 * 1024) {
+      for (
+        let chunk = upstream.read() as Buffer | null;
+        chunk !== null;
+        chunk = upstream.read() as Buffer | null
+      ) {
+        record.bytesOut += chunk.length
+        out.write(chunk)
+      }
+      end()
+      exchange.finish(trailersOf(upstream.trailers))
+      done()
+      return
+    }
     // An error listener is attached below; nothing else may see the body's error as unhandled.
     upstream.on('data', (chunk: Buffer) => {
       record.bytesOut += chunk.length
@@ -438,12 +514,7 @@ export class Gateway extends EventEmitter {
     out.on('drain', () => upstream.resume())
     upstream.on('end', () => {
       if (!end()) return
-      const trailers: Field[] = []
-      for (const [name, value] of Object.entries(upstream.trailers)) {
-        if (Array.isArray(value)) for (const v of value) trailers.push([name, v])
-        else trailers.push([name, value])
-      }
-      exchange.finish(trailers)
+      exchange.finish(trailersOf(upstream.trailers))
       done()
     })
     upstream.on('error', (error: Error) => {
@@ -467,6 +538,57 @@ export class Gateway extends EventEmitter {
       this.#clientCancelled(record, clientCode(), done)
     })
   }
+}
+
+function trailersOf(headers: Record<string, string | string[]>): Field[] {
+  const trailers: Field[] = []
+  for (const [name, value] of Object.entries(headers)) {
+    if (Array.isArray(value)) for (const v of value) trailers.push([name, v])
+    else trailers.push([name, value])
+  }
+  return trailers
+}
+
+const sameSettings = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
+
+/** Routes sorted for matching, with their keys read (from the config and the environment). */
+function compileRoutes(config: GatewayConfig): CompiledRoute[] {
+  return (
+    config.routes
+      .map((route) => {
+        const upstream = config.upstreams[route.upstream]!
+        const auth = route.auth
+        let keys: Set<string> | undefined
+        if (auth?.gatewayKeys !== undefined || auth?.gatewayKeysFromEnv !== undefined) {
+          keys = new Set(auth.gatewayKeys ?? [])
+          const fromEnv =
+            auth.gatewayKeysFromEnv === undefined ? undefined : process.env[auth.gatewayKeysFromEnv]
+          for (const key of fromEnv?.split(',') ?? []) if (key.trim() !== '') keys.add(key.trim())
+        }
+        let authorization: string | undefined
+        if (auth?.bearerFromEnv !== undefined) {
+          const secret = process.env[auth.bearerFromEnv]
+          if (secret === undefined || secret === '') {
+            throw new Error(`route ${route.prefix}: environment variable ${auth.bearerFromEnv} is not set`)
+          }
+          authorization = `Bearer ${secret}`
+        }
+        return {
+          config: route,
+          upstreamName: route.upstream,
+          upstream,
+          url: new URL(upstream.url),
+          keys,
+          authorization,
+        }
+      })
+      // Longest prefix first; host-specific routes before catch-all ones of the same length.
+      .sort(
+        (a, b) =>
+          b.config.prefix.length - a.config.prefix.length ||
+          Number(b.config.host !== undefined) - Number(a.config.host !== undefined),
+      )
+  )
 }
 
 class ResponseTimeout extends Error {}

@@ -40,7 +40,13 @@ import { Decoder, Encoder, type HeaderField, isHpackError } from '@h2ts/hpack'
 import { RateBudget } from './budget.js'
 import { ConnectionError, StreamError, UsageError } from './errors.js'
 import type { ConnectionEvent, HeadersKind } from './events.js'
-import { type Fields, validateRequest, validateResponse, validateTrailers } from './headers.js'
+import {
+  type Fields,
+  type RequestHead,
+  validateRequest,
+  validateResponse,
+  validateTrailers,
+} from './headers.js'
 import { formatPriorityField, parsePriorityField } from './priority-field.js'
 import { RecentIds } from './recent-ids.js'
 import { Rfc7540Scheduler } from './scheduler/rfc7540.js'
@@ -178,6 +184,12 @@ export interface ConnectionOptions {
    * - `'rfc7540'`: the dependency tree; `'round-robin'`: one frame per stream in turn, no signals.
    */
   priorities?: 'auto' | 'rfc7540' | 'rfc9218' | 'round-robin'
+  /**
+   * Server: the RFC 9218 priority of a request that carries no (valid) `priority` header, e.g. by route. The
+   * scheduler opens the stream with it; a PRIORITY_UPDATE from the client, sent before or after the
+   * request, still wins (RFC 9218 §7.1). A scheduler that does not speak RFC 9218 ignores it.
+   */
+  defaultPriority?: (request: RequestHead) => Rfc9218Priority | undefined
   /** The clock, in milliseconds (default Date.now). */
   now?: () => number
   /**
@@ -346,9 +358,11 @@ export class Connection {
   #gotPeerSettings = false
   #failed: ConnectionError | undefined
   #finished = false
+  readonly #defaultPriority: ConnectionOptions['defaultPriority']
 
   constructor(options: ConnectionOptions) {
     this.role = options.role
+    this.#defaultPriority = options.defaultPriority
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.#recentlyReset = new RecentIds(this.#limits.maxRecentlyReset)
     this.#closedRemote = new RecentIds(this.#limits.maxRecentlyReset)
@@ -1012,8 +1026,8 @@ export class Connection {
     stream.counted = true
     this.#remoteActive++
     // The scheduler learns the stream's priority: RFC 7540 fields of the HEADERS frame, and the RFC 9218
-    // `priority` header (§5).
-    const urgency = priorityHeader(fields)
+    // `priority` header (§5), or the application's default when there is none.
+    const urgency = priorityHeader(fields) ?? validUrgency(this.#defaultPriority?.(request))
     const signals = priority === undefined ? [] : [priority]
     if (urgency !== undefined) signals.push(urgency)
     this.#scheduler.open?.(id, signals)
@@ -2144,6 +2158,16 @@ function toUrgency(
     urgency: fields.urgency ?? DEFAULT_URGENCY,
     incremental: fields.incremental ?? false,
   }
+}
+
+/** An application's priority, if its urgency is one RFC 9218 §4.1 allows (0–7). */
+function validUrgency(priority: Rfc9218Priority | undefined): Rfc9218Priority | undefined {
+  return priority !== undefined &&
+    Number.isInteger(priority.urgency) &&
+    priority.urgency >= 0 &&
+    priority.urgency <= 7
+    ? priority
+    : undefined
 }
 
 /** The request's `priority` header (RFC 9218 §5), its lines joined as one list (RFC 9110 §5.3). */

@@ -6,7 +6,7 @@ import * as net from 'node:net'
 import * as tls from 'node:tls'
 import { ErrorCode } from '@h2ts/frames'
 import type { HeaderField } from '@h2ts/hpack'
-import type { StreamError } from '../errors.js'
+import { StreamError } from '../errors.js'
 import type { HeadersReceived, PushPromised } from '../events.js'
 import type { Settings } from '../settings.js'
 import {
@@ -85,9 +85,11 @@ export class ClientRequest extends OutgoingBody {
     this.response.catch(() => {})
   }
 
-  /** Cancels the request (RST_STREAM, default CANCEL). */
+  /** Cancels the request (RST_STREAM, default CANCEL); a response still awaited is rejected with it. */
   reset(code: number = ErrorCode.CANCEL): void {
     this.owner.resetStream(this.streamId, code)
+    // No response comes on a stream we reset: whoever awaits it must learn now, not never.
+    this.#reject(new StreamError(this.streamId, code, 'reset-by-application', 'the request was reset'))
   }
 
   /** @internal */
