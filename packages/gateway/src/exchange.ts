@@ -56,61 +56,87 @@ function flat(fields: readonly Field[]): string[] {
   return out
 }
 
+const ignore = () => {}
+
+/**
+ * An exchange on our HTTP/2 server. A class, not an object literal with accessors: one is made per request,
+ * and V8 keeps a class's instances on one fast shape.
+ */
+class H2Exchange implements Exchange {
+  readonly protocol = 'h2'
+  readonly method: string
+  readonly path: string
+  readonly authority: string | undefined
+  readonly fields: Field[] = []
+  readonly clientAddress: string | undefined
+  readonly hasBody: boolean
+  readonly out: ServerResponse
+  #finished = false
+
+  constructor(
+    private readonly request: ServerRequest,
+    private readonly response: ServerResponse,
+    readonly scheme: 'http' | 'https',
+  ) {
+    // A reset stream destroys the response (and a body) with the StreamError; the proxy learns of it
+    // through onClientGone, so the error event itself needs no handler beyond this one (unhandled, it
+    // would throw).
+    response.on('error', ignore)
+    this.out = response
+    this.method = request.method
+    // CONNECT has no :path; the proxy answers it with an error.
+    this.path = request.path ?? ''
+    this.authority = request.authority
+    this.hasBody = request.hasBody
+    this.clientAddress = request.session.socket.remoteAddress
+    for (const field of request.fields) if (field[0].charCodeAt(0) !== 0x3a) this.fields.push(field)
+  }
+
+  get body(): Readable {
+    const body = this.request.body
+    if (body.listenerCount('error') === 0) body.on('error', ignore)
+    return body
+  }
+
+  get started(): boolean {
+    return this.response.headersSent
+  }
+
+  respond(status: number, fields: readonly Field[], endStream = false): void {
+    this.response.respond(status, fields, { endStream })
+    if (endStream) this.#finished = true
+  }
+
+  finish(trailers?: readonly Field[]): void {
+    this.#finished = true
+    if (trailers !== undefined && trailers.length > 0) this.response.setTrailers(trailers)
+    this.response.end()
+  }
+
+  abort(code: number = ErrorCode.INTERNAL_ERROR): void {
+    this.#finished = true
+    this.response.reset(code)
+  }
+
+  onClientGone(callback: (code: number | undefined) => void): void {
+    // The response Writable is destroyed when the stream is reset or the connection dies.
+    this.response.once('close', () => {
+      if (!this.#finished) callback(this.request.resetError?.code)
+    })
+  }
+
+  push(path: string): ServerResponse | undefined {
+    return this.request.session.pushAllowed ? this.response.push({ ':path': path }) : undefined
+  }
+}
+
 /** An exchange on our HTTP/2 server. */
 export function h2Exchange(
   request: ServerRequest,
   response: ServerResponse,
   scheme: 'http' | 'https',
 ): Exchange {
-  let finished = false
-  // A reset stream destroys the response (and a body) with the StreamError; the proxy learns of it through
-  // onClientGone, so the error event itself needs no handler beyond this one (unhandled, it would throw).
-  response.on('error', () => {})
-  const regular: Field[] = []
-  for (const field of request.fields) if (field[0].charCodeAt(0) !== 0x3a) regular.push(field)
-  return {
-    protocol: 'h2',
-    scheme,
-    method: request.method,
-    // CONNECT has no :path; the proxy answers it with an error.
-    path: request.path ?? '',
-    authority: request.authority,
-    fields: regular,
-    clientAddress: request.session.socket.remoteAddress,
-    hasBody: request.hasBody,
-    get body() {
-      const body = request.body
-      if (body.listenerCount('error') === 0) body.on('error', () => {})
-      return body
-    },
-    get started() {
-      return response.headersSent
-    },
-    respond(status, fields, endStream = false) {
-      response.respond(status, fields as Array<[string, string]>, { endStream })
-      if (endStream) finished = true
-    },
-    out: response,
-    finish(trailers) {
-      finished = true
-      if (trailers !== undefined && trailers.length > 0)
-        response.setTrailers(trailers as Array<[string, string]>)
-      response.end()
-    },
-    abort(code = ErrorCode.INTERNAL_ERROR) {
-      finished = true
-      response.reset(code)
-    },
-    onClientGone(callback) {
-      // The response Writable is destroyed when the stream is reset or the connection dies.
-      response.once('close', () => {
-        if (!finished) callback(request.resetError?.code)
-      })
-    },
-    push(path) {
-      return request.session.pushAllowed ? response.push({ ':path': path }) : undefined
-    },
-  }
+  return new H2Exchange(request, response, scheme)
 }
 
 /** An exchange on `node:http` (HTTP/1.1). */
@@ -120,8 +146,8 @@ export function http1Exchange(
   scheme: 'http' | 'https',
 ): Exchange {
   let finished = false
-  response.on('error', () => {})
-  request.on('error', () => {})
+  response.on('error', ignore)
+  request.on('error', ignore)
   const fields: Field[] = []
   const raw = request.rawHeaders
   for (let i = 0; i + 1 < raw.length; i += 2) fields.push([raw[i]!.toLowerCase(), raw[i + 1]!])

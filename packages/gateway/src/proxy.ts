@@ -381,14 +381,23 @@ export class Gateway extends EventEmitter {
       const sentAt = performance.now()
 
       let response: ClientResponse
+      // No answer in time: CANCEL upstream, which settles request.response (then 504).
+      let timedOut = false
+      const limit = route.upstream.responseTimeout
+      const timer =
+        limit > 0
+          ? setTimeout(() => {
+              timedOut = true
+              request.reset(ErrorCode.CANCEL)
+            }, limit)
+          : undefined
       try {
-        response = await withTimeout(request.response, route.upstream.responseTimeout)
+        response = await request.response
       } catch (error) {
         lease.release()
         body?.detach()
         if (clientGone) return this.#clientCancelled(record, clientCode, done)
-        if (error instanceof ResponseTimeout) {
-          request.reset(ErrorCode.CANCEL)
+        if (timedOut) {
           record.resetBy = 'gateway'
           record.resetCode = 'CANCEL'
           return fail(
@@ -417,6 +426,8 @@ export class Gateway extends EventEmitter {
           'upstream_reset',
           'upstream-reset',
         )
+      } finally {
+        clearTimeout(timer)
       }
       record.ttfbMs = round(performance.now() - sentAt)
       record.status = response.status
@@ -589,25 +600,6 @@ function compileRoutes(config: GatewayConfig): CompiledRoute[] {
           Number(b.config.host !== undefined) - Number(a.config.host !== undefined),
       )
   )
-}
-
-class ResponseTimeout extends Error {}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  if (ms <= 0) return promise
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new ResponseTimeout()), ms)
-    promise.then(
-      (value) => {
-        clearTimeout(timer)
-        resolve(value)
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
-        reject(error)
-      },
-    )
-  })
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100
