@@ -256,6 +256,29 @@ describe('streaming', () => {
   })
 })
 
+describe('the access log', () => {
+  it('records how long a response waited for a slow client (stalledMs), and none for a fast one', async () => {
+    const up = await upstream((stream, headers) => {
+      stream.respond({ ':status': 200 })
+      stream.end(headers[':path'] === '/big' ? Buffer.alloc(1024 * 1024) : 'small')
+    })
+    const gw = await gateway(up.url)
+    const client = h2client(gw.url)
+    expect((await fetch2(client, { ':path': '/small' })).status).toBe(200)
+    expect((await gw.nextRecord()).stalledMs).toBe(0)
+    // A 1 MiB answer to a client that reads nothing for a while: its 64 KiB window fills and the upstream
+    // stream is paused until the client reads again.
+    const req = client.request({ ':path': '/big' })
+    req.pause()
+    await new Promise((r) => setTimeout(r, 200))
+    const code = streamEnd(req)
+    expect(await code).toBe(0)
+    const record = await gw.nextRecord()
+    expect(record.bytesOut).toBe(1024 * 1024)
+    expect(record.stalledMs).toBeGreaterThan(0)
+  })
+})
+
 describe('cancellation', () => {
   const slowStream = (resets: number[]) =>
     upstream((stream) => {

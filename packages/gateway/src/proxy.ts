@@ -38,6 +38,11 @@ export interface StreamRecord {
   queuedMs: number
   ttfbMs: number | undefined
   totalMs: number
+  /**
+   * Milliseconds the response waited for the client to take more: its flow-control window (HTTP/2) or
+   * its socket was full, so the upstream stream was paused.
+   */
+  stalledMs: number
   outcome:
     | 'ok'
     | 'client-cancelled'
@@ -237,6 +242,7 @@ export class Gateway extends EventEmitter {
       queuedMs: 0,
       ttfbMs: undefined,
       totalMs: 0,
+      stalledMs: 0,
       outcome: 'ok',
       resetCode: undefined,
       resetBy: undefined,
@@ -518,11 +524,21 @@ export class Gateway extends EventEmitter {
       return
     }
     // An error listener is attached below; nothing else may see the body's error as unhandled.
+    let stalledSince = 0
     upstream.on('data', (chunk: Buffer) => {
       record.bytesOut += chunk.length
-      if (!out.write(chunk)) upstream.pause()
+      if (!out.write(chunk)) {
+        upstream.pause()
+        stalledSince = performance.now()
+      }
     })
-    out.on('drain', () => upstream.resume())
+    out.on('drain', () => {
+      if (stalledSince !== 0) {
+        record.stalledMs = round(record.stalledMs + performance.now() - stalledSince)
+        stalledSince = 0
+      }
+      upstream.resume()
+    })
     upstream.on('end', () => {
       if (!end()) return
       exchange.finish(trailersOf(upstream.trailers))
