@@ -551,6 +551,19 @@ describe('the upstream pool', () => {
   })
 })
 
+describe('the cleartext front', () => {
+  it('closes a connection that stays silent past http2.handshakeTimeout', async () => {
+    const up = await upstream(() => {})
+    const gw = await gateway(up.url, {}, { http2: { handshakeTimeout: 100 } })
+    const socket = net.connect(Number(new URL(gw.url).port), '127.0.0.1')
+    const closed = await new Promise<boolean>((resolve) => {
+      socket.on('close', () => resolve(true))
+      socket.on('error', () => {})
+    })
+    expect(closed).toBe(true)
+  })
+})
+
 describe('routes', () => {
   it('routes by longest prefix and host, rewrites the prefix, 404s the rest', async () => {
     const paths: string[] = []

@@ -27,6 +27,8 @@ const http2Schema = z
     keepAliveInterval: milliseconds.default(0),
     /** Close a client connection with no open stream for this long (0 = never). */
     idleTimeout: milliseconds.default(300_000),
+    /** Close a cleartext connection that sends nothing for this long after connecting (ms). */
+    handshakeTimeout: positiveInt.default(10_000),
     /**
      * How responses share a client connection (the engine's `priorities`): 'auto' schedules by RFC 9218
      * urgency when the client or we sent SETTINGS_NO_RFC7540_PRIORITIES = 1, else by the RFC 7540 tree.

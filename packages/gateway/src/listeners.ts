@@ -113,7 +113,13 @@ export async function startListeners(gateway: Gateway, config: GatewayConfig): P
     const { h2, h1 } = makeFront('http')
     const server = net.createServer((socket) => {
       socket.on('error', () => socket.destroy())
+      // A connection that never says anything is not kept: neither protocol has taken it yet.
+      const silent = () => socket.destroy()
+      socket.setTimeout(config.http2.handshakeTimeout, silent)
       socket.once('data', (first: Buffer) => {
+        // Whoever takes the socket sets its own timeouts; this one must not fire for them.
+        socket.setTimeout(0)
+        socket.off('timeout', silent)
         socket.pause()
         socket.unshift(first)
         if (startsWithPreface(first)) h2.accept(socket)
