@@ -105,8 +105,8 @@ const gateway = proxied(GATEWAY, async (upstreamPort, env) => {
   const cli = join(repoRoot, 'packages/gateway/dist/cli.js')
   const upstream = `http://127.0.0.1:${upstreamPort}`
   const cmd = [process.execPath, cli, '--listen', '127.0.0.1:0', '--upstream', upstream, '--no-access-log']
-  // It announces `  http://127.0.0.1:PORT  (HTTP/2 prior knowledge, HTTP/1.1)` on stderr.
-  const { d, port } = await startDaemon(GATEWAY, cmd, env, /^\s+http:\/\/127\.0\.0\.1:(\d+)\s/m)
+  // The gateway logs (pino, JSON) `"urls":{"cleartext":"http://127.0.0.1:PORT"}` once it listens.
+  const { d, port } = await startDaemon(GATEWAY, cmd, env, /"cleartext":"http:\/\/127\.0\.0\.1:(\d+)"/)
   return { port, pid: d.pid, close: () => d.close() }
 })
 
