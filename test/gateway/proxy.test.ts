@@ -5,6 +5,7 @@
  */
 import * as http from 'node:http'
 import * as http2 from 'node:http2'
+import * as https from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import * as net from 'node:net'
 import { encodeFrame, Flags, FrameType } from '@h2ts/frames'
@@ -634,6 +635,43 @@ describe('upstream keep-alive', () => {
     await waitFor(() => connections === 2, 'a new upstream connection')
     client.destroy()
     await next.catch(() => {})
+  })
+})
+
+describe('the TLS front', () => {
+  it('serves h2 and http/1.1 by ALPN with a certificate and key read from files', async () => {
+    const { cert, key } = await selfSignedCertificate()
+    const dir = makeTempDir('h2ts-gw-cert-')
+    cleanups.push(() => dir.cleanup())
+    const certFile = await writeTempFile(dir.path, 'cert.pem', cert)
+    const keyFile = await writeTempFile(dir.path, 'key.pem', key)
+    const up = await upstream((stream) => {
+      stream.respond({ ':status': 200 })
+      stream.end('over tls')
+    })
+    const gw = await gateway(up.url, {}, { tls: { listen: '127.0.0.1:0', cert: certFile, key: keyFile } })
+    const url = gw.running.urls.tls!
+    const client = http2.connect(url, { ca: cert, servername: 'localhost' })
+    client.on('error', () => {})
+    cleanups.push(() => {
+      client.destroy()
+    })
+    const got = await fetch2(client, { ':path': '/x' })
+    expect(got.body).toBe('over tls')
+    expect((client.socket as import('node:tls').TLSSocket).alpnProtocol).toBe('h2')
+    const h1 = await new Promise<string>((resolve, reject) => {
+      https
+        .get(`${url}/x`, { ca: cert, servername: 'localhost', agent: false }, (res) => {
+          let body = ''
+          res.setEncoding('utf8')
+          res.on('data', (c: string) => {
+            body += c
+          })
+          res.on('end', () => resolve(`${res.httpVersion} ${body}`))
+        })
+        .on('error', reject)
+    })
+    expect(h1).toBe('1.1 over tls')
   })
 })
 
