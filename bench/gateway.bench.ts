@@ -30,6 +30,7 @@ import {
   type H2loadTarget,
   measureShape,
   type StartedTarget,
+  spread,
   startDaemon,
 } from './h2load.bench.js'
 
@@ -197,13 +198,18 @@ export interface GatewayBenchResult {
 
 export async function runGatewayBench(opts: {
   quick: boolean
+  /** The smallest run that still exercises every piece (the CI smoke test): one shape, one round. */
+  smoke?: boolean
+  /** Rounds per figure instead of the mode's default. */
+  rounds?: number
   log?: (s: string) => void
 }): Promise<GatewayBenchResult> {
   const log = opts.log ?? console.log
   const h2loadPath = findCommand('h2load')
-  const haproxyPath = findCommand('haproxy')
+  // The smoke run keeps to our paths; HAProxy is optional everywhere.
+  const haproxyPath = opts.smoke ? undefined : findCommand('haproxy')
   const pin = findCommand('taskset') !== undefined && cpus().length >= 2
-  const rounds = opts.quick ? 3 : 5
+  const rounds = opts.rounds ?? (opts.smoke ? 1 : opts.quick ? 3 : 5)
   const result: GatewayBenchResult = {
     haproxy: {},
     pinned: pin,
@@ -219,7 +225,9 @@ export async function runGatewayBench(opts: {
   buildPackages(log, ['packages/gateway'])
   result.h2load = (await run(h2loadPath, ['--version'], { timeoutMs: 5000 })).stdout.toString().trim()
   if (haproxyPath === undefined) {
-    result.haproxy.skipped = 'haproxy is not installed (apt-get install haproxy)'
+    result.haproxy.skipped = opts.smoke
+      ? 'not in the smoke run'
+      : 'haproxy is not installed (apt-get install haproxy)'
     log(`gateway: HAProxy NOT MEASURED, ${result.haproxy.skipped}`)
   } else {
     const v = spawnSync(haproxyPath, ['-v'], { encoding: 'utf8' })
@@ -230,13 +238,18 @@ export async function runGatewayBench(opts: {
   const tmp = makeTempDir('h2ts-gateway-bench-')
   try {
     const env: H2loadEnv = { h2load: h2loadPath, pin, log }
-    const seconds = opts.quick ? 0.6 : 3
+    const seconds = opts.smoke ? 0.2 : opts.quick ? 0.6 : 3
     const targets = [nodeProxy, gateway]
     if (haproxyPath !== undefined) targets.push(haproxy(haproxyPath, tmp.path))
     targets.push(direct)
-    for (const shape of shapes) {
+    for (const shape of opts.smoke ? shapes.slice(0, 1) : shapes) {
       const label = `gateway h2c ${shape.name}`
-      const measured = await measureShape(targets, shape, env, { rounds, seconds, label })
+      const measured = await measureShape(targets, shape, env, {
+        rounds,
+        seconds,
+        label,
+        ...(opts.smoke ? { smoke: true } : {}),
+      })
       const against = (name: string) => measured.servers.find((s) => s.name === name)?.median?.reqPerSec
       const haproxyReqs = against(HAPROXY)
       const directReqs = against(DIRECT)
@@ -269,7 +282,7 @@ export function formatGatewayResult(r: GatewayBenchResult): string {
       ' RSS is the peak (VmHWM) of the process h2load talks to (the upstream’s for the direct path).' +
       ` Target: h2ts-gateway ≥ 2× ${r.reference}.`,
     '',
-    `| shape | requests | path | req/s | MB/s | peak RSS MiB | ÷ ${r.reference} | ÷ HAProxy | ÷ direct | failed runs |`,
+    `| shape | requests | path | req/s (min–max) | MB/s | peak RSS MiB | ÷ ${r.reference} | ÷ HAProxy | ÷ direct | failed runs |`,
     '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
   ]
   for (const s of r.shapes) {
@@ -279,7 +292,7 @@ export function formatGatewayResult(r: GatewayBenchResult): string {
       lines.push(
         m === undefined
           ? `| ${s.name} | ${fmt(s.requests)} | ${v.name} | FAILED | | | | | | ${failed}: ${oneLine(v.runs.find((x) => !x.ok)?.error)} |`
-          : `| ${s.name} | ${fmt(s.requests)} | ${v.name} | ${fmt(m.reqPerSec)} | ${fmt(m.mbPerSec, 1)} | ${fmt(m.peakRssMiB, 0)} | ${ratio(v.ratio)} | ${ratio(v.vsHaproxy)} | ${ratio(v.vsDirect)} | ${failed} |`,
+          : `| ${s.name} | ${fmt(s.requests)} | ${v.name} | ${fmt(m.reqPerSec)}${spread(v.range)} | ${fmt(m.mbPerSec, 1)} | ${fmt(m.peakRssMiB, 0)} | ${ratio(v.ratio)} | ${ratio(v.vsHaproxy)} | ${ratio(v.vsDirect)} | ${failed} |`,
       )
     }
   }

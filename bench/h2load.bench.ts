@@ -27,6 +27,7 @@ import {
   spawnDaemon,
   writeCertFiles,
 } from '../test/support/peers.js'
+import { nativeServers } from './native-servers.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const repoRoot = join(benchDir, '..')
@@ -47,6 +48,8 @@ const tsx = (script: string): H2loadServer['cmd'] => [
 ]
 
 const CORE_PROJECTS = ['packages/hpack', 'packages/frames', 'packages/streams/tsconfig.build.json']
+/** Projects built by this process already. */
+const built = new Set<string>()
 
 /**
  * Our packages are measured as users run them: compiled to JavaScript (dist/), not transformed from
@@ -55,11 +58,15 @@ const CORE_PROJECTS = ['packages/hpack', 'packages/frames', 'packages/streams/ts
  */
 export function buildPackages(log: (s: string) => void, extra: readonly string[] = []): void {
   const tsc = join(repoRoot, 'node_modules', '.bin', 'tsc')
-  for (const project of [...CORE_PROJECTS, ...extra]) {
+  // Once per process: the parts of one suite run share the build.
+  const todo = [...CORE_PROJECTS, ...extra].filter((p) => !built.has(p))
+  if (todo.length === 0) return
+  for (const project of todo) {
     const r = spawnSync(tsc, ['-p', join(repoRoot, project)], { stdio: 'inherit' })
     if (r.status !== 0) throw new Error(`building ${project} failed`)
+    built.add(project)
   }
-  log(`built ${[...CORE_PROJECTS, ...extra].map((p) => p.replace(/\/tsconfig.*$/, '')).join(', ')} (dist/)`)
+  log(`built ${todo.map((p) => p.replace(/\/tsconfig.*$/, '')).join(', ')} (dist/)`)
 }
 
 /** The first entry is the reference: it calibrates the request counts and every ratio is against it. */
@@ -106,6 +113,8 @@ export interface H2loadServerResult {
   failedRuns: number
   /** Medians over the successful runs; absent when none succeeded. */
   median?: { reqPerSec: number; mbPerSec: number; peakRssMiB: number }
+  /** The spread of req/s over the successful runs: [min, max]. */
+  range?: [number, number]
   /** median req/s ÷ the reference server's median req/s. */
   ratio?: number
 }
@@ -117,7 +126,10 @@ export interface H2loadBenchResult {
   pinned: boolean
   rounds: number
   reference: string
+  /** Servers not measured and why (no script yet, not installed). */
   missing: string[]
+  /** Version lines of the native servers measured. */
+  versions?: Record<string, string>
   shapes: Array<H2loadShape & { transport: string; requests: number; servers: H2loadServerResult[] }>
 }
 
@@ -173,6 +185,8 @@ export interface H2loadEnv {
 /** What `H2loadTarget.start` returns: the port h2load connects to, the process whose peak RSS is read. */
 export interface StartedTarget {
   port: number
+  /** The path h2load requests (default `/`): file servers serve a named file. */
+  path?: string
   pid: number
   close(): Promise<void>
 }
@@ -227,8 +241,14 @@ function helloTarget(server: H2loadServer): H2loadTarget {
   }
 }
 
-async function h2load(env: H2loadEnv, shape: H2loadShape, port: number, n: number): Promise<H2loadRun> {
-  const url = `${shape.tls ? 'https' : 'http'}://127.0.0.1:${port}/`
+async function h2load(
+  env: H2loadEnv,
+  shape: H2loadShape,
+  port: number,
+  n: number,
+  path = '/',
+): Promise<H2loadRun> {
+  const url = `${shape.tls ? 'https' : 'http'}://127.0.0.1:${port}${path}`
   const args = ['-n', String(n), '-c', String(shape.clients), '-m', String(shape.streams), '-t', '1', url]
   const r = env.pin
     ? await run('taskset', ['-c', '1', env.h2load, ...args], { timeoutMs: 120_000 })
@@ -260,8 +280,8 @@ async function oneRun(target: H2loadTarget, shape: H2loadShape, n: number, warmu
       env.log(`h2load: ${e instanceof Error ? e.message : String(e)}; retrying once`)
       started = await target.start(shape, env)
     }
-    if (warmup > 0) await h2load(env, shape, started.port, warmup)
-    const r = await h2load(env, shape, started.port, n)
+    if (warmup > 0) await h2load(env, shape, started.port, warmup, started.path)
+    const r = await h2load(env, shape, started.port, n, started.path)
     r.peakRssKiB = peakRssKiB(started.pid)
     return r
   } catch (e) {
@@ -291,12 +311,12 @@ export async function measureShape(
   targets: readonly H2loadTarget[],
   shape: H2loadShape,
   env: H2loadEnv,
-  opts: { rounds: number; seconds: number; label: string },
+  opts: { rounds: number; seconds: number; label: string; smoke?: boolean },
 ): Promise<{ requests: number; servers: H2loadServerResult[] }> {
   const reference = targets[0]!
   const slots = shape.clients * shape.streams
   // Calibrate the request count on the reference server.
-  const calN = Math.max(slots * 4, shape.size === undefined ? 5000 : 200)
+  const calN = Math.max(slots * 4, opts.smoke ? 0 : shape.size === undefined ? 5000 : 200)
   const cal = await oneRun(reference, shape, calN, Math.round(calN / 2), env)
   if (!cal.ok) throw new Error(`calibration of ${opts.label} on ${reference.name} failed: ${cal.error}`)
   const cap = shape.size === undefined ? 2_000_000 : 20_000
@@ -323,6 +343,8 @@ export async function measureShape(
     const ok = runs.filter((r) => r.ok)
     const res: H2loadServerResult = { name: t.name, runs, failedRuns: runs.length - ok.length }
     if (ok.length > 0)
+      res.range = [Math.min(...ok.map((r) => r.reqPerSec)), Math.max(...ok.map((r) => r.reqPerSec))]
+    if (ok.length > 0)
       res.median = {
         reqPerSec: median(ok.map((r) => r.reqPerSec)),
         mbPerSec: median(ok.map((r) => r.mbPerSec)),
@@ -337,6 +359,10 @@ export async function measureShape(
 
 export async function runH2loadBench(opts: {
   quick: boolean
+  /** The smallest run that still exercises every piece (the CI smoke test): one shape, one round. */
+  smoke?: boolean
+  /** Rounds per figure instead of the mode's default. */
+  rounds?: number
   log?: (s: string) => void
 }): Promise<H2loadBenchResult> {
   const log = opts.log ?? console.log
@@ -344,7 +370,7 @@ export async function runH2loadBench(opts: {
   const reference = servers[0]!
   const h2loadPath = findCommand('h2load')
   const pin = findCommand('taskset') !== undefined && cpus().length >= 2
-  const rounds = opts.quick ? 3 : 5
+  const rounds = opts.rounds ?? (opts.smoke ? 1 : opts.quick ? 3 : 5)
   const result: H2loadBenchResult = {
     pinned: pin,
     rounds,
@@ -360,20 +386,32 @@ export async function runH2loadBench(opts: {
   const version = await run(h2loadPath, ['--version'], { timeoutMs: 5000 })
   result.h2load = version.stdout.toString().trim()
   const present = servers.filter((s) => existsSync(join(benchDir, s.script)))
-  result.missing = servers.filter((s) => !present.includes(s)).map((s) => s.name)
-  for (const m of result.missing) log(`h2load: ${m} skipped (its script does not exist yet)`)
+  result.missing = servers.filter((s) => !present.includes(s)).map((s) => `${s.name} (no script yet)`)
 
   const tmp = makeTempDir('h2ts-h2load-')
   try {
     const tls = await writeCertFiles(tmp.path, await selfSignedCert())
     const env: H2loadEnv = { h2load: h2loadPath, pin, tls, log }
-    const seconds = opts.quick ? 0.6 : 3
+    const seconds = opts.smoke ? 0.2 : opts.quick ? 0.6 : 3
     // The reference first: measureShape calibrates on it and takes ratios against it.
     const targets = [reference, ...present.filter((s) => s !== reference)].map(helloTarget)
-    for (const shape of shapes) {
+    // Native servers (nghttpd, h2o, nginx) when installed; the smoke run keeps to the two of ours.
+    if (!opts.smoke) {
+      const native = nativeServers(tmp.path)
+      targets.push(...native.targets)
+      result.versions = native.versions
+      result.missing.push(...native.missing.map((m) => `${m}: not installed`))
+    }
+    for (const m of result.missing) log(`h2load: NOT MEASURED ${m}`)
+    for (const shape of opts.smoke ? shapes.slice(0, 1) : shapes) {
       const transport = shape.tls ? 'TLS' : 'h2c'
       const label = `h2load ${transport} ${shape.name}`
-      const measured = await measureShape(targets, shape, env, { rounds, seconds, label })
+      const measured = await measureShape(targets, shape, env, {
+        rounds,
+        seconds,
+        label,
+        ...(opts.smoke ? { smoke: true } : {}),
+      })
       result.shapes.push({ ...shape, transport, ...measured })
     }
   } finally {
@@ -385,15 +423,23 @@ export async function runH2loadBench(opts: {
 export const fmt = (x: number, digits = 0) =>
   x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
 
+/** ` (min–max)` of a median's runs, empty for a single run. */
+export const spread = (range: [number, number] | undefined, digits = 0) =>
+  range === undefined || range[0] === range[1] ? '' : ` (${fmt(range[0], digits)}–${fmt(range[1], digits)})`
+
 export function formatH2loadResult(r: H2loadBenchResult): string {
   if (r.skipped !== undefined) return `Skipped: ${r.skipped}.`
   const lines = [
     `${r.h2load ?? 'h2load'}; median of ${r.rounds} alternating runs per server, a fresh server per run` +
       `${r.pinned ? ', server on CPU 0 and h2load on CPU 1' : ' (not pinned to CPUs)'}.` +
-      ' MB/s counts all bytes on the wire; RSS is the server process peak (VmHWM, includes the tsx loader).' +
-      (r.missing.length > 0 ? ` Not measured (no script yet): ${r.missing.join(', ')}.` : ''),
+      ' req/s is the median with the min–max of the runs. MB/s counts all bytes on the wire; RSS is the server' +
+      ' process peak (VmHWM; for ours and node:http2 it includes the tsx loader).' +
+      (r.versions === undefined || Object.keys(r.versions).length === 0
+        ? ''
+        : ` Native servers (one process, one thread, static files /hello and /1m): ${Object.values(r.versions).join('; ')}.`) +
+      (r.missing.length > 0 ? ` Not measured: ${r.missing.join('; ')}.` : ''),
     '',
-    `| transport | shape | requests | server | req/s | MB/s | peak RSS MiB | req/s ÷ ${r.reference} | failed runs |`,
+    `| transport | shape | requests | server | req/s (min–max) | MB/s | peak RSS MiB | req/s ÷ ${r.reference} | failed runs |`,
     '|---|---|---:|---|---:|---:|---:|---:|---:|',
   ]
   for (const s of r.shapes) {
@@ -403,7 +449,7 @@ export function formatH2loadResult(r: H2loadBenchResult): string {
       lines.push(
         m === undefined
           ? `| ${s.transport} | ${s.name} | ${fmt(s.requests)} | ${v.name} | FAILED | | | | ${failed}: ${v.runs.find((x) => !x.ok)?.error ?? ''} |`
-          : `| ${s.transport} | ${s.name} | ${fmt(s.requests)} | ${v.name} | ${fmt(m.reqPerSec)} | ${fmt(m.mbPerSec, 1)} | ${fmt(m.peakRssMiB, 0)} | ${v.ratio === undefined ? '' : `${v.ratio.toFixed(2)}×`} | ${failed} |`,
+          : `| ${s.transport} | ${s.name} | ${fmt(s.requests)} | ${v.name} | ${fmt(m.reqPerSec)}${spread(v.range)} | ${fmt(m.mbPerSec, 1)} | ${fmt(m.peakRssMiB, 0)} | ${v.ratio === undefined ? '' : `${v.ratio.toFixed(2)}×`} | ${failed} |`,
       )
     }
   }

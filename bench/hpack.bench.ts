@@ -66,6 +66,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 export async function runHpackBench(opts: {
   quick: boolean
+  /** The smallest run that still exercises every piece (the CI smoke test): a few iterations per task. */
+  smoke?: boolean
   log?: (s: string) => void
 }): Promise<HpackBenchResult> {
   const log = opts.log ?? console.log
@@ -175,7 +177,11 @@ export async function runHpackBench(opts: {
   const perRound: Record<string, Array<{ hz: number; rme: number }>> = {}
   for (let round = 0; round < rounds; round++) {
     log(`hpack: round ${round + 1}/${rounds}`)
-    const bench = new Bench({ time, warmupTime: opts.quick ? 50 : 200 })
+    const bench = new Bench(
+      opts.smoke
+        ? { time: 1, iterations: 3, warmupTime: 1, warmupIterations: 1 }
+        : { time, warmupTime: opts.quick ? 50 : 200 },
+    )
     // Alternate the order between rounds so drift (thermal, GC, the other core) does not favour one side.
     const order = (o: string[]) => (round % 2 === 0 ? o : [...o].reverse())
     for (const name of order(Object.keys(decoders))) bench.add(`decode ${name}`, decoders[name]!)
