@@ -111,7 +111,9 @@ export async function startListeners(gateway: Gateway, config: GatewayConfig): P
 
   if (config.listen !== undefined) {
     const { h2, h1 } = makeFront('http')
-    const server = net.createServer((socket) => {
+    // noDelay: HTTP/1.1 connections are not set up by node:http's own listener, which would turn Nagle off;
+    // with it on, a small response can wait for the client's delayed ACK.
+    const server = net.createServer({ noDelay: true }, (socket) => {
       socket.on('error', () => socket.destroy())
       // A connection that never says anything is not kept: neither protocol has taken it yet.
       const silent = () => socket.destroy()
@@ -136,12 +138,15 @@ export async function startListeners(gateway: Gateway, config: GatewayConfig): P
     const { cert, key } = config.tls.selfSigned
       ? await selfSignedCertificate()
       : { cert: await readPem(config.tls.cert!), key: await readPem(config.tls.key!) }
-    const server = tls.createServer({ cert, key, ALPNProtocols: ['h2', 'http/1.1'] }, (socket) => {
-      socket.on('error', () => socket.destroy())
-      // RFC 9113 §3.2: "h2" by ALPN; everything else (http/1.1 or no ALPN) is HTTP/1.1.
-      if (socket.alpnProtocol === 'h2') h2.accept(socket)
-      else h1.emit('connection', socket)
-    })
+    const server = tls.createServer(
+      { cert, key, ALPNProtocols: ['h2', 'http/1.1'], noDelay: true },
+      (socket) => {
+        socket.on('error', () => socket.destroy())
+        // RFC 9113 §3.2: "h2" by ALPN; everything else (http/1.1 or no ALPN) is HTTP/1.1.
+        if (socket.alpnProtocol === 'h2') h2.accept(socket)
+        else h1.emit('connection', socket)
+      },
+    )
     server.on('tlsClientError', () => {})
     sockets.push(server)
     ports.tls = await listen(server, config.tls.listen)
