@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs'
 import * as https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { TLSSocket } from 'node:tls'
-import { startMockUpstream } from '@h2ts/gateway'
+import { mockChatAnswer, startMockUpstream, writeMockEvents } from '@h2ts/gateway'
 import type { ServerSession } from '@h2ts/streams/node'
 
 function flag(name: string): string | undefined {
@@ -144,57 +144,13 @@ async function handle(req: import('node:http').IncomingMessage, res: import('nod
       },
     })
   }
-  const messages = Array.isArray(body['messages']) ? (body['messages'] as Array<Record<string, unknown>>) : []
-  const last = messages.at(-1)?.['content']
-  const prompt = typeof last === 'string' ? last : ''
-  const reply = `Hello from the h2ts mock model. You said: ${prompt || '(nothing)'}`
-  const tokens = reply.split(/(?<= )/)
-  const model = typeof body['model'] === 'string' ? body['model'] : 'gpt-h2ts-mock'
-  const id = `chatcmpl-${Math.random().toString(36).slice(2, 12)}`
-  const created = Math.floor(Date.now() / 1000)
-  const promptTokens = prompt.split(/\s+/).filter(Boolean).length
-  const usage = {
-    prompt_tokens: promptTokens,
-    completion_tokens: tokens.length,
-    total_tokens: promptTokens + tokens.length,
-  }
-  if (body['stream'] !== true) {
-    await delay(tokenInterval * Math.min(tokens.length, 5))
-    return json(200, {
-      id,
-      object: 'chat.completion',
-      created,
-      model,
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: reply, refusal: null },
-          logprobs: null,
-          finish_reason: 'stop',
-        },
-      ],
-      usage,
-    })
+  const answer = mockChatAnswer(body)
+  if (answer.events === undefined) {
+    await delay(tokenInterval * answer.thinkIntervals)
+    return json(200, answer.completion)
   }
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' })
-  const chunk = (delta: Record<string, unknown>, finish: string | null) =>
-    `data: ${JSON.stringify({
-      id,
-      object: 'chat.completion.chunk',
-      created,
-      model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-    })}\n\n`
-  res.write(chunk({ role: 'assistant', content: '' }, null))
-  for (const token of tokens) {
-    await delay(tokenInterval)
-    if (res.destroyed) return
-    res.write(chunk({ content: token }, null))
-  }
-  await delay(tokenInterval)
-  if (res.destroyed) return
-  res.write(chunk({}, 'stop'))
-  res.end('data: [DONE]\n\n')
+  await writeMockEvents(res, answer.events, tokenInterval)
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))

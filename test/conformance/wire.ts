@@ -34,19 +34,9 @@ import { Decoder, Encoder, encodeInteger, type HeaderField, huffmanEncode } from
 // -----------------------------------------------------------------------------------------------------
 // Bytes
 
-export const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff)
+import { concat, latin1 } from '../support/bytes.js'
 
-export function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  let n = 0
-  for (const c of chunks) n += c.length
-  const out = new Uint8Array(n)
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.length
-  }
-  return out
-}
+export { concat, latin1 }
 
 /** `n` octets of a recognisable pattern. */
 export function filler(n: number): Uint8Array {

@@ -27,6 +27,7 @@ import {
   isUsageError,
   type Role,
 } from '@h2ts/streams'
+import { concat } from '../support/bytes.js'
 
 /** mulberry32: small, fast, good enough to pick mutations, and reproducible from a 32-bit seed. */
 export class Random {
@@ -294,22 +295,10 @@ function mutate(frames: Uint8Array[], rnd: Random, donor: () => Uint8Array[]): U
       }
       default: {
         // truncate the session somewhere
-        const whole = concatAll(out)
+        const whole = concat(out)
         return [whole.subarray(0, rnd.int(whole.length + 1))]
       }
     }
-  }
-  return out
-}
-
-function concatAll(chunks: readonly Uint8Array[]): Uint8Array {
-  let n = 0
-  for (const c of chunks) n += c.length
-  const out = new Uint8Array(n)
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.length
   }
   return out
 }
@@ -334,7 +323,7 @@ export function runSession(seed: number, role: Role): FuzzFailure | undefined {
   const rnd = new Random(seed)
   const seedOf = role === 'server' ? serverSeed : clientSeed
   const frames = mutate(seedOf(rnd), rnd, () => seedOf(rnd))
-  const input = concatAll(frames)
+  const input = concat(frames)
   let clock = 1_000_000
   const conn = new Connection({
     role,
@@ -392,7 +381,7 @@ export function runSession(seed: number, role: Role): FuzzFailure | undefined {
 
   const pull = (): string | undefined => {
     const chunks = conn.pullOutbound()
-    const bytes = concatAll(chunks)
+    const bytes = concat(chunks)
     // Control frames are bounded by maxQueuedControlFrames; DATA by the budget asked for (256 KiB).
     if (bytes.length > 4 * 1024 * 1024) return `pullOutbound gave ${bytes.length} bytes`
     for (const item of outDecoder.push(bytes)) {
@@ -407,7 +396,7 @@ export function runSession(seed: number, role: Role): FuzzFailure | undefined {
         if (outBlock === undefined) return 'CONTINUATION without a header block in the output'
         outBlock.push(fragment.slice())
         if (item.flags & Flags.END_HEADERS) {
-          outHpack.decode(concatAll(outBlock))
+          outHpack.decode(concat(outBlock))
           outBlock = undefined
         }
       }

@@ -334,30 +334,8 @@ let certPromise: Promise<CertPair> | undefined
  * per process. Clients may trust it with `ca: cert` (node) or skip verification (`curl -k`, `nghttp -y`).
  */
 export function selfSignedCert(): Promise<CertPair> {
-  certPromise ??= (async () => {
-    const { generate } = await import('selfsigned')
-    const notBefore = new Date(Date.now() - 60_000)
-    const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
-      keyType: 'ec',
-      curve: 'P-256',
-      algorithm: 'sha256',
-      notBeforeDate: notBefore,
-      notAfterDate: new Date(notBefore.getTime() + 7 * 86_400_000),
-      extensions: [
-        { name: 'basicConstraints', cA: false },
-        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-        { name: 'extKeyUsage', serverAuth: true },
-        {
-          name: 'subjectAltName',
-          altNames: [
-            { type: 2, value: 'localhost' },
-            { type: 7, ip: '127.0.0.1' },
-          ],
-        },
-      ],
-    })
-    return { cert: pems.cert, key: pems.private }
-  })()
+  // The gateway's development certificate (selfsigned), made once per process.
+  certPromise ??= import('@h2ts/gateway').then((gateway) => gateway.selfSignedCertificate())
   return certPromise
 }
 

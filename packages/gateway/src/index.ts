@@ -15,7 +15,14 @@ export {
 } from './config.js'
 export { type Exchange, h2Exchange, http1Exchange } from './exchange.js'
 export { type Listening, startListeners, startsWithPreface } from './listeners.js'
-export { type MockUpstream, type MockUpstreamOptions, startMockUpstream } from './mock-upstream.js'
+export {
+  type MockChatAnswer,
+  type MockUpstream,
+  type MockUpstreamOptions,
+  mockChatAnswer,
+  startMockUpstream,
+  writeMockEvents,
+} from './mock-upstream.js'
 export { type Lease, PoolError, type PoolStats, UpstreamPool } from './pool.js'
 export { errorBody, Gateway, type StreamRecord } from './proxy.js'
 export { selfSignedCertificate } from './self-signed.js'

@@ -4,6 +4,7 @@
  * a real model's. It is the demo's upstream and the tests' stand-in for api.openai.com.
  */
 import { EventEmitter } from 'node:events'
+import type { Writable } from 'node:stream'
 import { createServer, type Http2Server, type ServerRequest, type ServerResponse } from '@h2ts/streams/node'
 import { errorBody } from './proxy.js'
 
@@ -88,60 +89,13 @@ async function handle(
         'invalid_json',
       )
     }
-    const messages = Array.isArray(body['messages'])
-      ? (body['messages'] as Array<Record<string, unknown>>)
-      : []
-    const last = messages.at(-1)?.['content']
-    const prompt = typeof last === 'string' ? last : ''
-    const reply = `Hello from the h2ts mock model. You said: ${prompt || '(nothing)'}`
-    const tokens = reply.split(/(?<= )/)
-    const model = typeof body['model'] === 'string' ? body['model'] : MODEL
-    const id = `chatcmpl-${Math.random().toString(36).slice(2, 12)}`
-    const created = Math.floor(Date.now() / 1000)
-    const usage = {
-      prompt_tokens: prompt.split(/\s+/).filter(Boolean).length,
-      completion_tokens: tokens.length,
-      total_tokens: prompt.split(/\s+/).filter(Boolean).length + tokens.length,
+    const answer = mockChatAnswer(body)
+    if (answer.events === undefined) {
+      await delay(interval * answer.thinkIntervals)
+      return sendJson(res, 200, answer.completion)
     }
-    if (body['stream'] !== true) {
-      await delay(interval * Math.min(tokens.length, 5))
-      return sendJson(res, 200, {
-        id,
-        object: 'chat.completion',
-        created,
-        model,
-        choices: [
-          {
-            index: 0,
-            message: { role: 'assistant', content: reply, refusal: null },
-            logprobs: null,
-            finish_reason: 'stop',
-          },
-        ],
-        usage,
-      })
-    }
-    // Server-sent events, one chunk per token, as the Chat Completions streaming API sends them.
     res.respond(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' })
-    const chunk = (delta: Record<string, unknown>, finish: string | null) =>
-      `data: ${JSON.stringify({
-        id,
-        object: 'chat.completion.chunk',
-        created,
-        model,
-        choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-      })}\n\n`
-    res.write(chunk({ role: 'assistant', content: '' }, null))
-    for (const token of tokens) {
-      await delay(interval)
-      if (res.destroyed) return // the client reset the stream: stop generating
-      res.write(chunk({ content: token }, null))
-    }
-    await delay(interval)
-    if (res.destroyed) return
-    res.write(chunk({}, 'stop'))
-    res.end('data: [DONE]\n\n')
-    return
+    return writeMockEvents(res, answer.events, interval)
   }
   return sendError(
     res,
@@ -150,6 +104,83 @@ async function handle(
     'invalid_request_error',
     'unknown_url',
   )
+}
+
+/** The mock model's answer to a chat completion request, whatever protocol carries it. */
+export interface MockChatAnswer {
+  /** The JSON body of a non-streamed answer. */
+  completion: Record<string, unknown>
+  /** Token intervals the model "thinks" before a non-streamed answer. */
+  thinkIntervals: number
+  /**
+   * For `stream: true`: the server-sent events (without the final `data: [DONE]`), as the Chat Completions
+   * streaming API sends them: the role, one chunk per token, then the stop chunk.
+   */
+  events: string[] | undefined
+}
+
+/** Builds the mock's answer to a Chat Completions request body: it echoes the last user message. */
+export function mockChatAnswer(body: Record<string, unknown>): MockChatAnswer {
+  const messages = Array.isArray(body['messages']) ? (body['messages'] as Array<Record<string, unknown>>) : []
+  const last = messages.at(-1)?.['content']
+  const prompt = typeof last === 'string' ? last : ''
+  const reply = `Hello from the h2ts mock model. You said: ${prompt || '(nothing)'}`
+  const tokens = reply.split(/(?<= )/)
+  const model = typeof body['model'] === 'string' ? body['model'] : MODEL
+  const id = `chatcmpl-${Math.random().toString(36).slice(2, 12)}`
+  const created = Math.floor(Date.now() / 1000)
+  const promptTokens = prompt.split(/\s+/).filter(Boolean).length
+  const completion = {
+    id,
+    object: 'chat.completion',
+    created,
+    model,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: reply, refusal: null },
+        logprobs: null,
+        finish_reason: 'stop',
+      },
+    ],
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: tokens.length,
+      total_tokens: promptTokens + tokens.length,
+    },
+  }
+  if (body['stream'] !== true)
+    return { completion, thinkIntervals: Math.min(tokens.length, 5), events: undefined }
+  const chunk = (delta: Record<string, unknown>, finish: string | null) =>
+    `data: ${JSON.stringify({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    })}\n\n`
+  const events = [chunk({ role: 'assistant', content: '' }, null)]
+  for (const token of tokens) events.push(chunk({ content: token }, null))
+  events.push(chunk({}, 'stop'))
+  return { completion, thinkIntervals: 0, events }
+}
+
+/**
+ * Writes streamed events like a model generating them: the first at once, each next one `interval` ms
+ * later, then `data: [DONE]`. Stops as soon as the response is destroyed (the client went away).
+ */
+export async function writeMockEvents(
+  res: Writable,
+  events: readonly string[],
+  interval: number,
+): Promise<void> {
+  res.write(events[0])
+  for (let i = 1; i < events.length; i++) {
+    await delay(interval)
+    if (res.destroyed) return // the client reset the stream: stop generating
+    res.write(events[i])
+  }
+  res.end('data: [DONE]\n\n')
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {

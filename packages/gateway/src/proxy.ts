@@ -69,6 +69,17 @@ interface CompiledRoute {
   authorization: string | undefined
 }
 
+/** What #proxy and #streamResponse share about the client side of one exchange. */
+interface ClientSide {
+  /** The client reset its stream or disconnected, with this RST_STREAM code (HTTP/2). */
+  gone: boolean
+  code: number | undefined
+  /** The upstream request in flight: reset with CANCEL when the client goes. */
+  request: ClientRequest | undefined
+  /** What else to do when the client goes (set once the response streams). */
+  onGone: (() => void) | undefined
+}
+
 /** OpenAI's error body shape, so SDKs show our errors like theirs. */
 export function errorBody(message: string, type: string, code: string): string {
   return JSON.stringify({ error: { message, type, param: null, code } })
@@ -334,14 +345,13 @@ export class Gateway extends EventEmitter {
     const pool = this.pools.get(route.upstreamName)!
     const body = exchange.hasBody ? new RequestBody(exchange.body, route.upstream.retryBodyLimit) : undefined
 
-    let clientGone = false
-    let clientCode: number | undefined
-    let current: ClientRequest | undefined
+    const client: ClientSide = { gone: false, code: undefined, request: undefined, onGone: undefined }
     exchange.onClientGone((code) => {
-      clientGone = true
-      clientCode = code
+      client.gone = true
+      client.code = code
       // Stop the upstream at once, so it stops generating (and billing): RST_STREAM CANCEL.
-      current?.reset(ErrorCode.CANCEL)
+      client.request?.reset(ErrorCode.CANCEL)
+      client.onGone?.()
     })
 
     let avoid: number | undefined
@@ -351,7 +361,7 @@ export class Gateway extends EventEmitter {
       try {
         lease = await pool.acquire(avoid)
       } catch (error) {
-        if (clientGone) return this.#clientCancelled(record, clientCode, done)
+        if (client.gone) return this.#clientCancelled(record, client.code, done)
         const e = error as PoolError
         return fail(
           e.status,
@@ -363,9 +373,9 @@ export class Gateway extends EventEmitter {
       }
       record.queuedMs += round(performance.now() - queuedAt)
       record.upstreamConnection = lease.connectionId
-      if (clientGone) {
+      if (client.gone) {
         lease.release()
-        return this.#clientCancelled(record, clientCode, done)
+        return this.#clientCancelled(record, client.code, done)
       }
 
       let request: ClientRequest
@@ -381,7 +391,7 @@ export class Gateway extends EventEmitter {
         }
         throw error
       }
-      current = request
+      client.request = request
       this.emit('upstreamStream', route.upstreamName)
       body?.attach(request)
       const sentAt = performance.now()
@@ -402,7 +412,7 @@ export class Gateway extends EventEmitter {
       } catch (error) {
         lease.release()
         body?.detach()
-        if (clientGone) return this.#clientCancelled(record, clientCode, done)
+        if (client.gone) return this.#clientCancelled(record, client.code, done)
         if (timedOut) {
           record.resetBy = 'gateway'
           record.resetCode = 'CANCEL'
@@ -442,16 +452,7 @@ export class Gateway extends EventEmitter {
       if (route.config.push && response.status >= 200 && response.status < 300) {
         this.#push(exchange, route, path, response)
       }
-      this.#streamResponse(
-        exchange,
-        response,
-        lease,
-        record,
-        body,
-        () => clientGone,
-        () => clientCode,
-        done,
-      )
+      this.#streamResponse(exchange, response, lease, record, body, client, done)
       return
     }
   }
@@ -492,8 +493,7 @@ export class Gateway extends EventEmitter {
     lease: Lease,
     record: StreamRecord,
     body: RequestBody | undefined,
-    clientGone: () => boolean,
-    clientCode: () => number | undefined,
+    client: ClientSide,
     done: () => void,
   ): void {
     exchange.respond(response.status, clientResponseFields(response.fields, record.requestId))
@@ -546,8 +546,8 @@ export class Gateway extends EventEmitter {
     })
     upstream.on('error', (error: Error) => {
       if (!end()) return
-      if (clientGone()) {
-        this.#clientCancelled(record, clientCode(), done)
+      if (client.gone) {
+        this.#clientCancelled(record, client.code, done)
         return
       }
       // The upstream reset the stream or died mid-body: the client must not take a cut body for a
@@ -558,12 +558,12 @@ export class Gateway extends EventEmitter {
       exchange.abort(ErrorCode.INTERNAL_ERROR)
       done()
     })
-    exchange.onClientGone(() => {
-      // The upstream stream was already reset by the handler #proxy registered.
+    client.onGone = () => {
+      // The upstream stream was already reset by the client-gone handler of #proxy.
       if (!end()) return
       upstream.destroy()
-      this.#clientCancelled(record, clientCode(), done)
-    })
+      this.#clientCancelled(record, client.code, done)
+    }
   }
 }
 

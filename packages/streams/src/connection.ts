@@ -722,6 +722,16 @@ export class Connection {
 
   // --- Header blocks: HEADERS / PUSH_PROMISE + CONTINUATION (§6.2, §6.6, §6.10) --------------------------
 
+  /** A header block's first frame: decoded now if it ends the block, else kept until END_HEADERS (§6.10). */
+  #beginBlock(block: PendingBlock, flags: number, fragment: Uint8Array): void {
+    if (flags & Flags.END_HEADERS) {
+      this.#onHeaderBlock(block, fragment)
+      return
+    }
+    this.#addFragment(block, fragment)
+    this.#block = block
+  }
+
   #startBlock(frame: HeadersFrame): void {
     const block: PendingBlock = {
       streamId: frame.streamId,
@@ -735,12 +745,7 @@ export class Connection {
       frames: 1,
       startedAt: this.#now(),
     }
-    if (frame.flags & Flags.END_HEADERS) {
-      this.#onHeaderBlock(block, frame.fragment)
-      return
-    }
-    this.#addFragment(block, frame.fragment)
-    this.#block = block
+    this.#beginBlock(block, frame.flags, frame.fragment)
   }
 
   #onContinuation(streamId: number, fragment: Uint8Array, flags: number): void {
@@ -1066,12 +1071,7 @@ export class Connection {
       frames: 1,
       startedAt: this.#now(),
     }
-    if (frame.flags & Flags.END_HEADERS) {
-      this.#onHeaderBlock(block, frame.fragment)
-      return
-    }
-    this.#addFragment(block, frame.fragment)
-    this.#block = block
+    this.#beginBlock(block, frame.flags, frame.fragment)
   }
 
   /** A complete PUSH_PROMISE header block (client): reserve the promised stream, or refuse it (§8.4). */

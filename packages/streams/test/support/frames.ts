@@ -12,6 +12,7 @@
  * blocks stays valid (dynamic-table references and all). `.block(bytes)` sends a block as given instead
  * (garbage, or a fragment cut by hand), and `.garbage()` a block no decoder accepts.
  */
+
 import {
   clientPreface,
   type DecodedItem,
@@ -35,6 +36,7 @@ import {
 } from '@h2ts/frames'
 import { Decoder, Encoder, type HeaderField } from '@h2ts/hpack'
 import { expect } from 'vitest'
+import { concat, latin1 } from '../../../../test/support/bytes.js'
 import { Connection, type ConnectionEvent, type ConnectionOptions, type Settings } from '../../src/index.js'
 
 // -----------------------------------------------------------------------------------------------------
@@ -52,8 +54,6 @@ export interface FrameBuilder {
 
 export type Sendable = FrameBuilder | Uint8Array
 
-const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff)
-
 function toBytes(payload: string | Uint8Array | number): Uint8Array {
   if (typeof payload === 'number') {
     const out = new Uint8Array(payload)
@@ -63,17 +63,7 @@ function toBytes(payload: string | Uint8Array | number): Uint8Array {
   return typeof payload === 'string' ? latin1(payload) : payload
 }
 
-export function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  let n = 0
-  for (const c of chunks) n += c.length
-  const out = new Uint8Array(n)
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.length
-  }
-  return out
-}
+export { concat }
 
 /** Splits `bytes` into `parts` fragments of near-equal size (some may be empty when bytes are few). */
 function split(bytes: Uint8Array, parts: number): Uint8Array[] {

@@ -1,5 +1,7 @@
 /** Two engines wired back to back, for tests: bytes from one are fed to the other until both are quiet. */
+
 import { Connection, type ConnectionEvent, type ConnectionOptions } from '../../src/index.js'
+import { concat } from './frames.js'
 
 export interface Pair {
   client: Connection
@@ -8,18 +10,6 @@ export interface Pair {
   serverEvents: ConnectionEvent[]
   /** Moves bytes both ways until neither side has anything to send. Returns the number of rounds. */
   pump(maxRounds?: number): number
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  let n = 0
-  for (const c of chunks) n += c.length
-  const out = new Uint8Array(n)
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.length
-  }
-  return out
 }
 
 export function pair(
