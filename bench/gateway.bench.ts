@@ -16,11 +16,18 @@
  */
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { createConnection, createServer } from 'node:net'
 import { cpus } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { findCommand, makeTempDir, run, sleep, spawnDaemon } from '../test/support/peers.js'
+import {
+  accepts,
+  findCommand,
+  freePort,
+  makeTempDir,
+  run,
+  sleep,
+  spawnDaemon,
+} from '../test/support/peers.js'
 import {
   buildPackages,
   fmt,
@@ -111,18 +118,6 @@ const gateway = proxied(GATEWAY, async (upstreamPort, env) => {
   return { port, pid: d.pid, close: () => d.close() }
 })
 
-/** A port free right now (HAProxy takes its port from the configuration, it cannot report one it chose). */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolvePort(port))
-    })
-  })
-}
-
 /** HAProxy, one thread, h2 with prior knowledge in front (`proto h2`) and to the upstream. */
 function haproxy(binary: string, dir: string): H2loadTarget {
   let configs = 0
@@ -163,18 +158,6 @@ function haproxy(binary: string, dir: string): H2loadTarget {
       if (await accepts(port)) return { port, pid: d.pid, close: () => d.close() }
       await sleep(20)
     }
-  })
-}
-
-/** Whether 127.0.0.1:port accepts a TCP connection. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolveAccepts) => {
-    const c = createConnection({ host: '127.0.0.1', port })
-    c.once('connect', () => {
-      c.destroy()
-      resolveAccepts(true)
-    })
-    c.once('error', () => resolveAccepts(false))
   })
 }
 

@@ -6,34 +6,11 @@
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { createConnection, createServer } from 'node:net'
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
-import { findCommand, sleep, spawnDaemon } from '../test/support/peers.js'
+import { accepts, findCommand, freePort, sleep, spawnDaemon } from '../test/support/peers.js'
+
 import type { H2loadEnv, H2loadShape, H2loadTarget, StartedTarget } from './h2load.bench.js'
-
-/** A port free right now, for servers that cannot report one they chose. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolvePort(port))
-    })
-  })
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolveAccepts) => {
-    const c = createConnection({ host: '127.0.0.1', port })
-    c.once('connect', () => {
-      c.destroy()
-      resolveAccepts(true)
-    })
-    c.once('error', () => resolveAccepts(false))
-  })
-}
 
 /** Spawns `cmd` (on CPU 0 when pinning) and waits until it accepts on `port`; 10 s at most. */
 async function startListening(name: string, cmd: string[], port: number, env: H2loadEnv, path: string) {

@@ -5,10 +5,11 @@ import { ErrorCode, encodeFrame, Flags, FrameType } from '@h2ts/frames'
 import { DEFAULT_LIMITS } from '@h2ts/streams'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  Attacker,
+  type Attacker,
+  type AttackOptions,
+  attackBeside,
   dataFrame,
   headersFrame,
-  honestClient,
   MiB,
   mib,
   ping,
@@ -24,20 +25,8 @@ beforeAll(async () => {
 })
 afterAll(() => server?.stop())
 
-async function attack(
-  flood: (a: Attacker) => Promise<{ units: number; ms: number }>,
-  options: Parameters<typeof Attacker.connect>[1] = {},
-) {
-  const before = await server.reset()
-  const honest = honestClient(server.port)
-  const a = await Attacker.connect(server.port, options)
-  const run = await flood(a)
-  await a.waitFor(() => (options.noRead === true ? a.closed : a.done), 3000)
-  const after = await server.stats()
-  const served = await honest.stop()
-  a.close()
-  return { a, run, growth: after.peakRss - before.rss, after, served }
-}
+const attack = <T>(flood: (a: Attacker) => Promise<T>, options: AttackOptions = {}) =>
+  attackBeside(server, flood, options)
 
 const { maxQueuedControlFrames, maxEmptyFrames, priorityBurst, priorityRate } = DEFAULT_LIMITS
 

@@ -6,9 +6,9 @@ import type { HeaderField } from '@h2ts/hpack'
 import { DEFAULT_LIMITS } from '@h2ts/streams'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  Attacker,
+  type Attacker,
+  attackBeside,
   headersFrame,
-  honestClient,
   MiB,
   mib,
   report,
@@ -31,17 +31,7 @@ const { maxContinuationFrames, maxHeaderBlockSize, maxHeaderListSize } = DEFAULT
 const continuation = (fragment: Uint8Array, flags = 0) =>
   encodeFrame({ type: FrameType.CONTINUATION, flags, streamId: 1, fragment })
 
-async function attack(flood: (a: Attacker) => Promise<unknown>) {
-  const before = await server.reset()
-  const honest = honestClient(server.port)
-  const a = await Attacker.connect(server.port)
-  await flood(a)
-  await a.waitFor(() => a.done, 3000)
-  const after = await server.stats()
-  const served = await honest.stop()
-  a.close()
-  return { a, before, after, growth: after.peakRss - before.rss, served }
-}
+const attack = <T>(flood: (a: Attacker) => Promise<T>) => attackBeside(server, flood)
 
 describe('CONTINUATION flood', () => {
   for (const [name, size, limit, reason] of [

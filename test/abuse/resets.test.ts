@@ -5,10 +5,11 @@ import { ErrorCode, Flags, SettingId } from '@h2ts/frames'
 import { DEFAULT_LIMITS } from '@h2ts/streams'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  Attacker,
+  type Attacker,
+  type AttackOptions,
+  attackBeside,
   dataFrame,
   headersFrame,
-  honestClient,
   MiB,
   mib,
   report,
@@ -29,20 +30,8 @@ beforeAll(async () => {
 afterAll(() => server?.stop())
 
 /** Runs an attack beside an honest client; returns the attacker and the server's stats. */
-async function attack(
-  flood: (a: Attacker) => Promise<{ units: number; ms: number }>,
-  options: Parameters<typeof Attacker.connect>[1] = {},
-) {
-  const before = await server.reset()
-  const honest = honestClient(server.port)
-  const a = await Attacker.connect(server.port, options)
-  const run = await flood(a)
-  await a.waitFor(() => a.done, 3000)
-  const after = await server.stats()
-  const served = await honest.stop()
-  a.close()
-  return { a, run, before, after, served }
-}
+const attack = <T>(flood: (a: Attacker) => Promise<T>, options: AttackOptions = {}) =>
+  attackBeside(server, flood, options)
 
 describe('Rapid Reset (CVE-2023-44487)', () => {
   it('HEADERS + RST_STREAM at full speed → GOAWAY ENHANCE_YOUR_CALM within the reset budget; honest client served', async () => {

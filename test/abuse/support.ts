@@ -109,6 +109,27 @@ export interface HonestResult {
  * A node:http2 client on its own connection making GET / requests, `parallel` at a time, until `stop()`;
  * then one last request, which must succeed too.
  */
+/**
+ * Runs `flood` from an attacker on a raw socket while an honest client makes requests beside it; waits (3 s
+ * at most) for the server's answer (GOAWAY or a closed connection), and returns the attacker, what the
+ * flood reported, the server's stats before and after (and the RSS growth), and what the honest client got.
+ */
+export async function attackBeside<T>(
+  server: ServerUnderTest,
+  flood: (a: Attacker) => Promise<T>,
+  options: AttackOptions = {},
+): Promise<{ a: Attacker; run: T; before: Stats; after: Stats; growth: number; served: HonestResult }> {
+  const before = await server.reset()
+  const honest = honestClient(server.port)
+  const a = await Attacker.connect(server.port, options)
+  const run = await flood(a)
+  await a.waitFor(() => a.done, 3000)
+  const after = await server.stats()
+  const served = await honest.stop()
+  a.close()
+  return { a, run, before, after, growth: after.peakRss - before.rss, served }
+}
+
 export function honestClient(port: number, parallel = 2): { stop(): Promise<HonestResult> } {
   const session = http2.connect(`http://127.0.0.1:${port}`)
   session.on('error', () => {})
