@@ -46,6 +46,7 @@ export class Decoder {
    */
   #lowestLimit: number
   readonly #maxHeaderListSize: number
+  #lastHeaderListSize = 0
   readonly #maxStringLength: number
   #scratch = new Uint8Array(256)
   #failure: HpackError | undefined
@@ -80,6 +81,11 @@ export class Decoder {
   /** Current maximum size of the dynamic table, as last signalled by the peer. */
   get tableCapacity(): number {
     return this.#table.capacity
+  }
+
+  /** Size of the last decoded header list as RFC 7541 §4.1 counts it (name + value + 32 per field). */
+  get lastHeaderListSize(): number {
+    return this.#lastHeaderListSize
   }
 
   /** Number of entries in the dynamic table. */
@@ -216,6 +222,7 @@ export class Decoder {
         )
       }
     }
+    this.#lastHeaderListSize = listSize
     if (listSize > maxListSize) {
       out.length = 0
       throw new HpackError(

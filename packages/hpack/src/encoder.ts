@@ -77,6 +77,7 @@ export class Encoder {
   /** The smallest size set since the last block, which §4.2 requires be signalled first. */
   #lowestSize: number
   #updatePending = false
+  #lastHeaderListSize = 0
   /**
    * Blocks are written one after another into a slab and handed out as views of it, never copied: a
    * small typed array of its own costs more to allocate than encoding the block does. A full slab is
@@ -123,6 +124,11 @@ export class Encoder {
     return this.#table.capacity
   }
 
+  /** Size of the last encoded header list as RFC 7541 §4.1 counts it (name + value + 32 per field). */
+  get lastHeaderListSize(): number {
+    return this.#lastHeaderListSize
+  }
+
   /** Number of entries in the dynamic table. */
   get tableLength(): number {
     return this.#table.length
@@ -147,9 +153,11 @@ export class Encoder {
       this.#lowestSize = this.#targetSize
       this.#updatePending = false
     }
+    let listSize = 0
     for (const field of fields) {
       const name = field[0]
       const value = field[1]
+      listSize += name.length + value.length + 32
       this.#ensure(12)
       const known = STATIC_NAMES.get(name)
       if (field[2] ?? defaultNeverIndex(name, value)) {
@@ -177,6 +185,7 @@ export class Encoder {
         this.#literal(0x00, 4, nameIndex, name, value) // §6.2.2
       }
     }
+    this.#lastHeaderListSize = listSize
     return this.#buf.subarray(this.#start, this.#pos)
   }
 

@@ -135,13 +135,6 @@ export interface ConnectionStats {
   flowControlStallMs: number
 }
 
-/** A header list's size as RFC 7541 §4.1 counts it (octets of name and value, plus 32 per field). */
-function headerListSize(fields: readonly HeaderField[]): number {
-  let size = 0
-  for (const [name, value] of fields) size += name.length + value.length + 32
-  return size
-}
-
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxHeaderListSize: 65536,
   maxHeaderBlockSize: 131072,
@@ -797,7 +790,7 @@ export class Connection {
     try {
       fields = this.#hpackIn.decodeFields(bytes)
       this.stats.headerBytesReceived.encoded += bytes.length
-      this.stats.headerBytesReceived.raw += headerListSize(fields)
+      this.stats.headerBytesReceived.raw += this.#hpackIn.lastHeaderListSize
     } catch (error) {
       if (!isHpackError(error)) throw error
       // §4.3: an HPACK failure leaves the tables out of step: the connection cannot go on.
@@ -1831,7 +1824,7 @@ export class Connection {
       // HPACK blocks must be encoded in the order they go on the wire.
       const block = this.#hpackOut.encode(item.fields)
       this.stats.headerBytesSent.encoded += block.length
-      this.stats.headerBytesSent.raw += headerListSize(item.fields)
+      this.stats.headerBytesSent.raw += this.#hpackOut.lastHeaderListSize
       const bytes = encodeHeadersBlock({
         streamId: stream.id,
         block,
