@@ -28,6 +28,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Daemon, makeTempDir, selfSignedCert, sleep, writeCertFiles } from '../test/support/peers.js'
 import { buildPackages, fmt, type H2loadEnv, median, startDaemon } from './h2load.bench.js'
+import type { BenchOptions } from './options.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const repoRoot = join(benchDir, '..')
@@ -73,15 +74,6 @@ export interface ApiBenchResult {
   tokenInterval: number
   counts: number[]
   rows: ApiRow[]
-}
-
-export interface ApiBenchOptions {
-  quick: boolean
-  /** The smallest run that still exercises every piece (the CI smoke test). */
-  smoke?: boolean
-  /** Rounds per figure instead of the mode's default. */
-  rounds?: number
-  log?: (s: string) => void
 }
 
 interface MockStats {
@@ -196,7 +188,7 @@ const percentile = (xs: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 }
 
-export async function runApiBench(opts: ApiBenchOptions): Promise<ApiBenchResult> {
+export async function runApiBench(opts: BenchOptions): Promise<ApiBenchResult> {
   const log = opts.log ?? console.log
   buildPackages(log, ['packages/gateway'])
   const counts = opts.smoke ? [1, 10] : [1, 10, 100, 1000]

@@ -40,6 +40,7 @@ import {
   spread,
   startDaemon,
 } from './h2load.bench.js'
+import type { BenchOptions } from './options.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const repoRoot = join(benchDir, '..')
@@ -179,14 +180,7 @@ export interface GatewayBenchResult {
   >
 }
 
-export async function runGatewayBench(opts: {
-  quick: boolean
-  /** The smallest run that still exercises every piece (the CI smoke test): one shape, one round. */
-  smoke?: boolean
-  /** Rounds per figure instead of the mode's default. */
-  rounds?: number
-  log?: (s: string) => void
-}): Promise<GatewayBenchResult> {
+export async function runGatewayBench(opts: BenchOptions): Promise<GatewayBenchResult> {
   const log = opts.log ?? console.log
   const h2loadPath = findCommand('h2load')
   // The smoke run keeps to our paths; HAProxy is optional everywhere.

@@ -28,6 +28,7 @@ import {
   writeCertFiles,
 } from '../test/support/peers.js'
 import { nativeServers } from './native-servers.js'
+import type { BenchOptions } from './options.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const repoRoot = join(benchDir, '..')
@@ -357,14 +358,7 @@ export async function measureShape(
   return { requests: n, servers }
 }
 
-export async function runH2loadBench(opts: {
-  quick: boolean
-  /** The smallest run that still exercises every piece (the CI smoke test): one shape, one round. */
-  smoke?: boolean
-  /** Rounds per figure instead of the mode's default. */
-  rounds?: number
-  log?: (s: string) => void
-}): Promise<H2loadBenchResult> {
+export async function runH2loadBench(opts: BenchOptions): Promise<H2loadBenchResult> {
   const log = opts.log ?? console.log
   buildPackages(log)
   const reference = servers[0]!

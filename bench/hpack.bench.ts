@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { Decoder, Encoder, type HeaderField } from '@h2ts/hpack'
 import { Bench } from 'tinybench'
 import { fromHex, hasSharedData, listShared, readSharedJson } from '../test/support/shared-data.js'
+import type { BenchOptions } from './options.js'
 
 interface StoryCase {
   wire?: string
@@ -64,12 +65,7 @@ function loadFolder(folder: string): Array<{ blocks: Uint8Array[]; fields: Field
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
-export async function runHpackBench(opts: {
-  quick: boolean
-  /** The smallest run that still exercises every piece (the CI smoke test): a few iterations per task. */
-  smoke?: boolean
-  log?: (s: string) => void
-}): Promise<HpackBenchResult> {
+export async function runHpackBench(opts: BenchOptions): Promise<HpackBenchResult> {
   const log = opts.log ?? console.log
   if (!hasSharedData('hpack-test-case'))
     throw new Error('the HPACK benchmark needs ../shared/hpack-test-case')

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { huffmanDecode, huffmanEncode } from '@h2ts/hpack'
 import { Bench } from 'tinybench'
 import { hasSharedData, listShared, readSharedJson } from '../test/support/shared-data.js'
+import type { BenchOptions } from './options.js'
 
 const require = createRequire(import.meta.url)
 const hpackHuffman = require('hpack/lib/huffman_codec.js') as {
@@ -38,12 +39,7 @@ export interface HuffmanBenchResult {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
-export async function runHuffmanBench(opts: {
-  quick: boolean
-  /** The smallest run that still exercises every piece (the CI smoke test): a few iterations per task. */
-  smoke?: boolean
-  log?: (s: string) => void
-}): Promise<HuffmanBenchResult> {
+export async function runHuffmanBench(opts: BenchOptions): Promise<HuffmanBenchResult> {
   const log = opts.log ?? console.log
   if (!hasSharedData('hpack-test-case'))
     throw new Error('the Huffman benchmark needs ../shared/hpack-test-case')

@@ -20,6 +20,7 @@ import { connect as tlsConnect } from 'node:tls'
 import { fileURLToPath } from 'node:url'
 import { makeTempDir, selfSignedCert, sleep, writeCertFiles } from '../test/support/peers.js'
 import { buildPackages, fmt, type H2loadEnv, median, startDaemon } from './h2load.bench.js'
+import type { BenchOptions } from './options.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 
@@ -140,13 +141,7 @@ async function oneRun(
   }
 }
 
-export async function runIdleBench(opts: {
-  quick: boolean
-  smoke?: boolean
-  /** Rounds per figure instead of the mode's default. */
-  rounds?: number
-  log?: (s: string) => void
-}): Promise<IdleBenchResult> {
+export async function runIdleBench(opts: BenchOptions): Promise<IdleBenchResult> {
   const log = opts.log ?? console.log
   buildPackages(log)
   const connections = opts.smoke ? 100 : 1000

@@ -9,8 +9,8 @@
  * Prints exactly `listening on <port>` when ready; exits cleanly on SIGTERM or SIGINT.
  */
 import * as http2 from 'node:http2'
-import type { AddressInfo } from 'node:net'
 import { proxyArgs } from './args.js'
+import { serveUntilSignal } from './serve.js'
 
 const { port, upstream } = proxyArgs()
 
@@ -50,22 +50,4 @@ const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHe
 
 const server = http2.createServer()
 server.on('stream', onStream)
-const sessions = new Set<http2.ServerHttp2Session>()
-server.on('session', (s) => {
-  sessions.add(s)
-  s.on('error', () => {})
-  s.once('close', () => sessions.delete(s))
-})
-
-server.listen(port, '127.0.0.1', () => {
-  process.stdout.write(`listening on ${(server.address() as AddressInfo).port}\n`)
-})
-
-const stop = () => {
-  server.close(() => process.exit(0))
-  for (const s of sessions) s.destroy()
-  shared?.destroy()
-  setTimeout(() => process.exit(0), 1000).unref()
-}
-process.once('SIGTERM', stop)
-process.once('SIGINT', stop)
+serveUntilSignal(server, port, () => shared?.destroy())
