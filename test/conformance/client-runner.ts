@@ -9,7 +9,7 @@ import * as tls from 'node:tls'
 import { FrameType } from '@h2ts/frames'
 import type { HeaderField } from '@h2ts/hpack'
 import { selfSignedCert } from '../support/peers.js'
-import { CaseFailure, describeExpectation, type Expectation, SkipCase, verify } from './harness.js'
+import { describeExpectation, type Expectation, thrownOutcome, verify } from './harness.js'
 import type { CaseResult } from './server-runner.js'
 import {
   type HeadersOptions,
@@ -124,17 +124,7 @@ export async function runClientCase(
     const outcome = await verify(peer, expect, { timeoutMs })
     return { name, id: kase.id, ...outcome }
   } catch (error) {
-    const trace = peer?.log ?? []
-    if (error instanceof SkipCase) return { name, id: kase.id, status: 'skip', detail: error.message, trace }
-    if (error instanceof CaseFailure || error instanceof WaitError)
-      return { name, id: kase.id, status: 'fail', detail: error.message, trace }
-    return {
-      name,
-      id: kase.id,
-      status: 'fail',
-      detail: `harness error: ${(error as Error).stack ?? error}`,
-      trace,
-    }
+    return { name, id: kase.id, ...thrownOutcome(error, peer?.log ?? []) }
   } finally {
     peer?.close()
     client?.close()

@@ -104,6 +104,17 @@ export class CaseFailure extends Error {
   override name = 'CaseFailure'
 }
 
+/**
+ * The outcome of a case whose setup or verification threw: a skip, a failure the case found, or a bug of
+ * the harness (reported as a failure with its stack).
+ */
+export function thrownOutcome(error: unknown, trace: string[]): Outcome {
+  if (error instanceof SkipCase) return { status: 'skip', detail: error.message, trace }
+  if (error instanceof CaseFailure || error instanceof WaitError)
+    return { status: 'fail', detail: error.message, trace }
+  return { status: 'fail', detail: `harness error: ${(error as Error).stack ?? error}`, trace }
+}
+
 export interface VerifyOptions {
   /** Guard against a hung peer, per wait (ms). */
   timeoutMs: number

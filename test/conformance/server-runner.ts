@@ -14,7 +14,7 @@ import {
   type Expectation,
   type Outcome,
   response,
-  SkipCase,
+  thrownOutcome,
   verify,
 } from './harness.js'
 import {
@@ -233,17 +233,7 @@ export async function runServerCase(
     const outcome = await verify(c.peer, expect, { timeoutMs, usable: usable(c) })
     return { name, id: kase.id, ...outcome }
   } catch (error) {
-    const trace = c?.peer.log ?? []
-    if (error instanceof SkipCase) return { name, id: kase.id, status: 'skip', detail: error.message, trace }
-    if (error instanceof CaseFailure || error instanceof WaitError)
-      return { name, id: kase.id, status: 'fail', detail: error.message, trace }
-    return {
-      name,
-      id: kase.id,
-      status: 'fail',
-      detail: `harness error: ${(error as Error).stack ?? error}`,
-      trace,
-    }
+    return { name, id: kase.id, ...thrownOutcome(error, c?.peer.log ?? []) }
   } finally {
     c?.peer.close()
   }
