@@ -78,9 +78,8 @@ class H2Exchange implements Exchange {
     private readonly response: ServerResponse,
     readonly scheme: 'http' | 'https',
   ) {
-    // A reset stream destroys the response (and a body) with the StreamError; the proxy learns of it
-    // through onClientGone, so the error event itself needs no handler beyond this one (unhandled, it
-    // would throw).
+    // The proxy learns of resets through onClientGone. A write the engine refuses (the stream closed
+    // meanwhile) fails the Writable with an 'error' event, which must not go unhandled.
     response.on('error', ignore)
     this.out = response
     this.method = request.method
@@ -93,9 +92,9 @@ class H2Exchange implements Exchange {
   }
 
   get body(): Readable {
-    const body = this.request.body
-    if (body.listenerCount('error') === 0) body.on('error', ignore)
-    return body
+    // A reset destroys the body without an 'error' event when nobody listens for one (the engine's
+    // adapter decides): nothing to guard here.
+    return this.request.body
   }
 
   get started(): boolean {

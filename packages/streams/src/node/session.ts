@@ -354,12 +354,8 @@ export abstract class NodeSession extends EventEmitter {
    * `reset()`; this is what they call.
    */
   resetStream(streamId: number, code: number): void {
-    if (
-      this.connection.streamState(streamId) !== 'closed' &&
-      this.connection.streamState(streamId) !== 'idle'
-    ) {
-      this.#publishReset(streamId, code, 'sent', undefined)
-    }
+    const state = this.connection.streamState(streamId)
+    if (state !== 'closed' && state !== 'idle') this.#publishReset(streamId, code, 'sent', undefined)
     this.connection.resetStream(streamId, code)
     this.flush()
   }
