@@ -59,63 +59,25 @@ interface Part {
   format(data: never): string
 }
 const level = { quick, ...(smoke ? { smoke: true } : {}), ...(rounds === undefined ? {} : { rounds }), log }
+/** A part: its runner and the formatter of its result, for a fresh run and for one kept from before. */
+function part<R>(name: string, run: () => Promise<R>, format: (result: R) => string): Part {
+  return {
+    name,
+    async run() {
+      const data = await run()
+      return { data, markdown: format(data) }
+    },
+    format,
+  }
+}
 const parts: Part[] = [
-  {
-    name: 'hpack',
-    async run() {
-      const r = await runHpackBench(level)
-      return { data: r, markdown: formatHpackResult(r) }
-    },
-    format: formatHpackResult,
-  },
-  {
-    name: 'huffman',
-    async run() {
-      const r = await runHuffmanBench(level)
-      return { data: r, markdown: formatHuffmanResult(r) }
-    },
-    format: formatHuffmanResult,
-  },
-  {
-    name: 'frames',
-    async run() {
-      const r = await runFramesBench({ quick })
-      return { data: r, markdown: formatFramesResult(r) }
-    },
-    format: formatFramesResult,
-  },
-  {
-    name: 'h2load',
-    async run() {
-      const r = await runH2loadBench(level)
-      return { data: r, markdown: formatH2loadResult(r) }
-    },
-    format: formatH2loadResult,
-  },
-  {
-    name: 'gateway',
-    async run() {
-      const r = await runGatewayBench(level)
-      return { data: r, markdown: formatGatewayResult(r) }
-    },
-    format: formatGatewayResult,
-  },
-  {
-    name: 'idle',
-    async run() {
-      const r = await runIdleBench(level)
-      return { data: r, markdown: formatIdleResult(r) }
-    },
-    format: formatIdleResult,
-  },
-  {
-    name: 'api',
-    async run() {
-      const r = await runApiBench(level)
-      return { data: r, markdown: formatApiResult(r) }
-    },
-    format: formatApiResult,
-  },
+  part('hpack', () => runHpackBench(level), formatHpackResult),
+  part('huffman', () => runHuffmanBench(level), formatHuffmanResult),
+  part('frames', () => runFramesBench({ quick }), formatFramesResult),
+  part('h2load', () => runH2loadBench(level), formatH2loadResult),
+  part('gateway', () => runGatewayBench(level), formatGatewayResult),
+  part('idle', () => runIdleBench(level), formatIdleResult),
+  part('api', () => runApiBench(level), formatApiResult),
 ]
 const TITLES: Record<string, string> = {
   hpack: 'HPACK (micro)',
