@@ -27,8 +27,9 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Daemon, makeTempDir, selfSignedCert, sleep, writeCertFiles } from '../test/support/peers.js'
-import { buildPackages, fmt, type H2loadEnv, median, startDaemon } from './h2load.bench.js'
-import type { BenchOptions } from './options.js'
+import type { BenchOptions } from './common.js'
+import { median } from './common.js'
+import { buildPackages, fmt, type H2loadEnv, startDaemon } from './h2load.bench.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const repoRoot = join(benchDir, '..')

@@ -28,6 +28,7 @@ import {
   sleep,
   spawnDaemon,
 } from '../test/support/peers.js'
+import type { BenchOptions } from './common.js'
 import {
   buildPackages,
   fmt,
@@ -40,7 +41,6 @@ import {
   spread,
   startDaemon,
 } from './h2load.bench.js'
-import type { BenchOptions } from './options.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const repoRoot = join(benchDir, '..')

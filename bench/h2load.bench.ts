@@ -27,8 +27,8 @@ import {
   spawnDaemon,
   writeCertFiles,
 } from '../test/support/peers.js'
+import { type BenchOptions, median } from './common.js'
 import { nativeServers } from './native-servers.js'
-import type { BenchOptions } from './options.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const repoRoot = join(benchDir, '..')
@@ -133,8 +133,6 @@ export interface H2loadBenchResult {
   versions?: Record<string, string>
   shapes: Array<H2loadShape & { transport: string; requests: number; servers: H2loadServerResult[] }>
 }
-
-export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 /** Parses h2load's summary. Exported for tests. */
 export function parseH2loadOutput(out: string): Omit<H2loadRun, 'ok' | 'peakRssKiB' | 'error'> {

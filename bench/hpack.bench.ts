@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { Decoder, Encoder, type HeaderField } from '@h2ts/hpack'
 import { Bench } from 'tinybench'
 import { fromHex, hasSharedData, listShared, readSharedJson } from '../test/support/shared-data.js'
-import type { BenchOptions } from './options.js'
+import { type BenchOptions, median } from './common.js'
 
 interface StoryCase {
   wire?: string
@@ -62,8 +62,6 @@ function loadFolder(folder: string): Array<{ blocks: Uint8Array[]; fields: Field
       }
     })
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 export async function runHpackBench(opts: BenchOptions): Promise<HpackBenchResult> {
   const log = opts.log ?? console.log

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { huffmanDecode, huffmanEncode } from '@h2ts/hpack'
 import { Bench } from 'tinybench'
 import { hasSharedData, listShared, readSharedJson } from '../test/support/shared-data.js'
-import type { BenchOptions } from './options.js'
+import { type BenchOptions, median } from './common.js'
 
 const require = createRequire(import.meta.url)
 const hpackHuffman = require('hpack/lib/huffman_codec.js') as {
@@ -36,8 +36,6 @@ export interface HuffmanBenchResult {
   encode: HuffmanRow[]
   decode: HuffmanRow[]
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 export async function runHuffmanBench(opts: BenchOptions): Promise<HuffmanBenchResult> {
   const log = opts.log ?? console.log

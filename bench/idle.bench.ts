@@ -19,8 +19,9 @@ import { dirname, join, resolve } from 'node:path'
 import { connect as tlsConnect } from 'node:tls'
 import { fileURLToPath } from 'node:url'
 import { makeTempDir, selfSignedCert, sleep, writeCertFiles } from '../test/support/peers.js'
-import { buildPackages, fmt, type H2loadEnv, median, startDaemon } from './h2load.bench.js'
-import type { BenchOptions } from './options.js'
+import type { BenchOptions } from './common.js'
+import { median } from './common.js'
+import { buildPackages, fmt, type H2loadEnv, startDaemon } from './h2load.bench.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 

@@ -1,4 +1,4 @@
-/** What bench/run.ts hands every part. */
+/** What bench/run.ts hands every part, and what the parts share. */
 export interface BenchOptions {
   /** A shorter run. */
   quick: boolean
@@ -8,3 +8,6 @@ export interface BenchOptions {
   rounds?: number
   log?: (s: string) => void
 }
+
+/** The median of some figures (the upper middle one for an even count). */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
