@@ -1,17 +1,15 @@
 // Flow-control abuse: the data dribble (CVE-2019-9511: tiny windows, 1-byte WINDOW_UPDATEs) and internal
 // data buffering / slow read (CVE-2019-9517: windows open, socket never read). Handlers are paused by
 // backpressure, buffers stay capped, and a write timeout closes a connection that stopped reading.
-import { Flags, FrameType, SettingId } from '@h2ts/frames'
+import { FrameType, SettingId } from '@h2ts/frames'
 import { DEFAULT_LIMITS } from '@h2ts/streams'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   Attacker,
-  headersFrame,
   honestClient,
   MiB,
   mib,
   report,
-  request,
   type ServerUnderTest,
   startServer,
   windowUpdate,
@@ -33,15 +31,7 @@ describe('data dribble (CVE-2019-9511)', () => {
     const a = await Attacker.connect(server.port, {
       settings: [{ id: SettingId.INITIAL_WINDOW_SIZE, value: 4096 }],
     })
-    const open = []
-    for (let i = 0; i < STREAMS; i++)
-      open.push(
-        headersFrame(
-          2 * i + 1,
-          a.hpack.encode(request('/attack/big?bytes=4194304')),
-          Flags.END_HEADERS | Flags.END_STREAM,
-        ),
-      )
+    const open = a.requests(STREAMS, '/attack/big?bytes=4194304')
     await a.write(open)
     const dataBytes = () =>
       a.received.reduce(
@@ -102,15 +92,10 @@ describe('slow read (CVE-2019-9517)', () => {
       noRead: true,
       settings: [{ id: SettingId.INITIAL_WINDOW_SIZE, value: 0x7fffffff }],
     })
-    const frames = [windowUpdate(0, 0x7fffffff - 65535)]
-    for (let i = 0; i < STREAMS; i++)
-      frames.push(
-        headersFrame(
-          2 * i + 1,
-          a.hpack.encode(request('/attack/big?bytes=268435456')),
-          Flags.END_HEADERS | Flags.END_STREAM,
-        ),
-      )
+    const frames = [
+      windowUpdate(0, 0x7fffffff - 65535),
+      ...a.requests(STREAMS, '/attack/big?bytes=268435456'),
+    ]
     const started = Date.now()
     await a.write(frames)
     // A paused socket does not see the close: wait for the server to say it gave up, then read.

@@ -63,15 +63,7 @@ describe('the stream table stays bounded', () => {
     const honest = honestClient(server.port)
     const a = await Attacker.connect(server.port)
     // Fill every slot with a request whose handler takes 2 s.
-    const fill = []
-    for (let i = 0; i < CONCURRENCY; i++)
-      fill.push(
-        headersFrame(
-          2 * i + 1,
-          a.hpack.encode(request('/attack/slow?ms=2000')),
-          Flags.END_HEADERS | Flags.END_STREAM,
-        ),
-      )
+    const fill = a.requests(CONCURRENCY, '/attack/slow?ms=2000')
     await a.write(fill)
     const first = 2 * CONCURRENCY + 1
     const run = await a.flood({

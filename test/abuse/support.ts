@@ -228,6 +228,17 @@ export interface AttackOptions {
 export class Attacker {
   readonly socket: net.Socket
   readonly hpack = new Encoder()
+
+  /** HEADERS (END_STREAM) for `count` GET requests of `path` on streams 1, 3, 5, … */
+  requests(count: number, path: string): Uint8Array[] {
+    const frames: Uint8Array[] = []
+    for (let i = 0; i < count; i++) {
+      frames.push(
+        headersFrame(2 * i + 1, this.hpack.encode(request(path)), Flags.END_HEADERS | Flags.END_STREAM),
+      )
+    }
+    return frames
+  }
   readonly received: Frame[] = []
   /** Response header sections by stream (HEADERS frames decoded in order, as HPACK requires). */
   readonly responses = new Map<number, HeaderField[]>()
