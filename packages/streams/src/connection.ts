@@ -47,6 +47,7 @@ import {
   validateResponse,
   validateTrailers,
 } from './headers.js'
+import { IdMap } from './id-map.js'
 import { formatPriorityField, parsePriorityField } from './priority-field.js'
 import { RecentIds } from './recent-ids.js'
 import { Rfc7540Scheduler } from './scheduler/rfc7540.js'
@@ -296,7 +297,7 @@ export class Connection {
   /** Our SETTINGS frames not yet acknowledged, oldest first, with when they were sent. */
   readonly #unacked: Array<{ settings: Settings; sentAt: number }> = []
 
-  readonly #streams = new Map<number, Stream>()
+  readonly #streams = new IdMap<Stream>()
   #nextLocalId: number
   #lastRemoteId = 0
   /** The highest peer stream id processed (not ignored after our GOAWAY), for GOAWAY's last-stream-id. */
@@ -1312,7 +1313,7 @@ export class Connection {
       debugData: frame.debugData.slice(),
     })
     // Our streams above `last` were not and will not be processed: safe to retry elsewhere (§8.7).
-    for (const stream of [...this.#streams.values()]) {
+    for (const stream of this.#streams.values()) {
       if (this.#isLocalId(stream.id) && stream.id > last) {
         this.#events.push({
           type: 'streamReset',
@@ -2095,7 +2096,7 @@ export class Connection {
     const last = this.#lastGoAwayId()
     this.#goAwaySent = last
     this.#urgent.push(goAwayFrame(last, error.code, debug))
-    for (const stream of [...this.#streams.values()]) {
+    for (const stream of this.#streams.values()) {
       this.#events.push({
         type: 'streamReset',
         streamId: stream.id,

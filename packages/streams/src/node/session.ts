@@ -14,6 +14,7 @@ import type { HeaderField } from '@h2ts/hpack'
 import { Connection, type ConnectionOptions } from '../connection.js'
 import { ConnectionError, StreamError } from '../errors.js'
 import type { ConnectionEvent, HeadersReceived, PushPromised } from '../events.js'
+import { IdMap } from '../id-map.js'
 import { channels } from './diagnostics.js'
 
 export type OutgoingHeaders = Record<string, string | number | readonly string[]> | ReadonlyArray<HeaderField>
@@ -291,7 +292,7 @@ export interface StreamHandle {
  */
 export abstract class NodeSession extends EventEmitter {
   readonly connection: Connection
-  protected readonly streams = new Map<number, StreamHandle>()
+  protected readonly streams = new IdMap<StreamHandle>()
   #flushing = false
   #flushScheduled = false
   #again = false
@@ -699,7 +700,7 @@ export abstract class NodeSession extends EventEmitter {
     if (this.#keepAlive !== undefined) clearTimeout(this.#keepAlive)
     if (this.#writeTimer !== undefined) clearTimeout(this.#writeTimer)
     const message = error?.message ?? 'session closed'
-    for (const [id, handle] of this.streams) {
+    for (const [id, handle] of this.streams.entries()) {
       handle.onReset(new StreamError(id, ErrorCode.CANCEL, 'session-closed', message, 'local'))
     }
     this.streams.clear()

@@ -14,6 +14,7 @@
  * tree and its children move to its parent, its weight shared among them (§5.3.4). Every operation costs
  * O(depth · log n) with n bounded by those caps and the number of open streams.
  */
+import { IdMap } from '../id-map.js'
 import { IndexedHeap } from './heap.js'
 import {
   DEFAULT_WEIGHT,
@@ -24,10 +25,23 @@ import {
 
 type Kind = 'root' | 'live' | 'idle' | 'closed'
 
+/** Active siblings in order of virtual finish time, first come first served between equals. */
+function servedFirst(a: Node, b: Node): boolean {
+  return a.cycle < b.cycle || (a.cycle === b.cycle && a.seq < b.seq)
+}
+
+/**
+ * A stream in the tree. Most streams never have dependents, so the child list and queue are made on first
+ * use. Nodes do not point at each other once out of the tree (see IdMap for why that matters to V8's
+ * young-generation collector): lists are arrays whose slots are cleared, and `older`/`newer` (the idle or
+ * closed list) are cleared on removal.
+ */
 class Node {
   heapIndex = -1
   parent: Node | undefined
-  readonly children = new Set<Node>()
+  /** Children (all of them, active or not); `childIndex` is a node's place in its parent's list. */
+  children: Node[] | undefined
+  childIndex = -1
   weight = DEFAULT_WEIGHT
   /** The stream has a frame to send. */
   ready = false
@@ -37,9 +51,11 @@ class Node {
   seq = 0
   /** Virtual time of this node's queue: the start time of the child served last. */
   lastCycle = 0
-  readonly queue: IndexedHeap<Node> = new IndexedHeap(
-    (a, b) => a.cycle < b.cycle || (a.cycle === b.cycle && a.seq < b.seq),
-  )
+  /** Active children, by `servedFirst`. */
+  queue: IndexedHeap<Node> | undefined
+  /** Neighbours in the idle or closed list (oldest first), while the node is on one. */
+  older: Node | undefined
+  newer: Node | undefined
 
   constructor(
     readonly id: number,
@@ -47,7 +63,55 @@ class Node {
   ) {}
 
   get active(): boolean {
-    return this.ready || this.queue.size > 0
+    return this.ready || (this.queue !== undefined && this.queue.size > 0)
+  }
+
+  get childCount(): number {
+    return this.children?.length ?? 0
+  }
+
+  addChild(child: Node): void {
+    this.children ??= []
+    child.childIndex = this.children.length
+    this.children.push(child)
+  }
+
+  removeChild(child: Node): void {
+    const list = this.children
+    if (list === undefined || list[child.childIndex] !== child) return
+    const last = list.pop()!
+    if (last !== child) {
+      list[child.childIndex] = last
+      last.childIndex = child.childIndex
+    }
+    child.childIndex = -1
+  }
+}
+
+/** Idle or closed nodes, oldest first, linked through the nodes themselves: O(1) to add, drop or evict. */
+class NodeList {
+  oldest: Node | undefined
+  newest: Node | undefined
+  size = 0
+
+  append(node: Node): void {
+    node.older = this.newest
+    node.newer = undefined
+    if (this.newest !== undefined) this.newest.newer = node
+    else this.oldest = node
+    this.newest = node
+    this.size++
+  }
+
+  /** The caller knows the node is on this list. */
+  remove(node: Node): void {
+    if (node.older !== undefined) node.older.newer = node.newer
+    else this.oldest = node.newer
+    if (node.newer !== undefined) node.newer.older = node.older
+    else this.newest = node.older
+    node.older = undefined
+    node.newer = undefined
+    this.size--
   }
 }
 
@@ -63,10 +127,10 @@ const SCALE = 256
 
 export class Rfc7540Scheduler implements WriteScheduler {
   readonly #root = new Node(0, 'root')
-  readonly #nodes = new Map<number, Node>()
-  /** Idle and closed nodes, oldest first (Map insertion order): the ones evicted past the caps. */
-  readonly #idle = new Map<number, Node>()
-  readonly #closed = new Map<number, Node>()
+  readonly #nodes = new IdMap<Node>()
+  /** Idle and closed nodes, oldest first: the ones evicted past the caps. */
+  readonly #idle = new NodeList()
+  readonly #closed = new NodeList()
   readonly #maxIdle: number
   readonly #maxClosed: number
   #seq = 0
@@ -92,7 +156,7 @@ export class Rfc7540Scheduler implements WriteScheduler {
     return {
       parent: node.parent?.id ?? 0,
       weight: node.weight,
-      children: [...node.children].map((c) => c.id).sort((a, b) => a - b),
+      children: (node.children ?? []).map((c) => c.id).sort((a, b) => a - b),
     }
   }
 
@@ -105,7 +169,7 @@ export class Rfc7540Scheduler implements WriteScheduler {
       this.#nodes.set(streamId, node)
       this.#attach(node, this.#root)
     } else if (node.kind === 'idle') {
-      this.#idle.delete(streamId)
+      this.#idle.remove(node)
       node.kind = 'live'
     }
     const signal = signals?.find((s): s is Rfc7540Priority => s.scheme === 'rfc7540')
@@ -127,12 +191,12 @@ export class Rfc7540Scheduler implements WriteScheduler {
     const path = this.#path
     path.length = 0
     let parent = this.#root
-    let node = parent.queue.peek()
+    let node = parent.queue?.peek()
     while (node !== undefined) {
       path.push(node, parent)
       if (node.ready) break
       parent = node
-      node = node.queue.peek()
+      node = node.queue?.peek()
     }
     if (node === undefined) return undefined
     node.ready = false
@@ -150,28 +214,28 @@ export class Rfc7540Scheduler implements WriteScheduler {
       const parent = path[i + 1]!
       parent.lastCycle = Math.max(parent.lastCycle, node.cycle)
       node.cycle += (Math.max(1, bytes) * SCALE) / node.weight
-      parent.queue.update(node)
+      parent.queue?.update(node)
     }
     path.length = 0
   }
 
   hasReady(): boolean {
-    return this.#root.queue.size > 0
+    return this.#root.active
   }
 
   remove(streamId: number): void {
     const node = this.#nodes.get(streamId)
     if (node === undefined || node.kind === 'closed') return
-    if (node.kind === 'idle') this.#idle.delete(streamId)
+    if (node.kind === 'idle') this.#idle.remove(node)
     node.ready = false
     this.#refresh(node)
     node.kind = 'closed'
-    if (node.children.size === 0 || this.#maxClosed === 0) {
+    if (node.childCount === 0 || this.#maxClosed === 0) {
       // Nobody depends on it: nothing to keep. A later signal naming it gets a default node (§5.3.1).
       this.#drop(node)
       return
     }
-    this.#closed.set(streamId, node)
+    this.#closed.append(node)
     this.#trim(this.#closed, this.#maxClosed)
   }
 
@@ -183,8 +247,8 @@ export class Rfc7540Scheduler implements WriteScheduler {
       node = this.#newIdle(streamId)
     } else if (node.kind === 'idle') {
       // Refreshed: the most recently used idle nodes are the ones kept.
-      this.#idle.delete(streamId)
-      this.#idle.set(streamId, node)
+      this.#idle.remove(node)
+      this.#idle.append(node)
     }
     this.#reprioritize(node, priority)
     this.#trim(this.#idle, this.#maxIdle)
@@ -195,7 +259,7 @@ export class Rfc7540Scheduler implements WriteScheduler {
   #newIdle(streamId: number): Node {
     const node = new Node(streamId, 'idle')
     this.#nodes.set(streamId, node)
-    this.#idle.set(streamId, node)
+    this.#idle.append(node)
     this.#attach(node, this.#root)
     return node
   }
@@ -217,7 +281,7 @@ export class Rfc7540Scheduler implements WriteScheduler {
     this.#detach(node)
     if (exclusive) {
       // §5.3.1: an exclusive dependent becomes the sole child; the former children become its own.
-      for (const child of [...parent.children]) {
+      for (const child of [...(parent.children ?? [])]) {
         this.#detach(child)
         this.#attach(child, node)
       }
@@ -233,15 +297,15 @@ export class Rfc7540Scheduler implements WriteScheduler {
   #detach(node: Node): void {
     const parent = node.parent
     if (parent === undefined) return
-    parent.children.delete(node)
-    parent.queue.remove(node)
+    parent.removeChild(node)
+    parent.queue?.remove(node)
     node.parent = undefined
     this.#refresh(parent)
   }
 
   #attach(node: Node, parent: Node): void {
     node.parent = parent
-    parent.children.add(node)
+    parent.addChild(node)
     this.#refresh(node)
   }
 
@@ -252,30 +316,28 @@ export class Rfc7540Scheduler implements WriteScheduler {
   #refresh(node: Node): void {
     for (let n = node; n.parent !== undefined; n = n.parent) {
       const parent: Node = n.parent
-      const queued = parent.queue.has(n)
+      const queued = parent.queue?.has(n) === true
       if (n.active === queued) return
       if (n.active) {
         n.cycle = Math.max(n.cycle, parent.lastCycle)
         n.seq = ++this.#seq
+        parent.queue ??= new IndexedHeap(servedFirst)
         parent.queue.push(n)
       } else {
-        parent.queue.remove(n)
+        parent.queue?.remove(n)
       }
     }
   }
 
-  /** Evicts the oldest nodes of `set` beyond `max`. */
-  #trim(set: Map<number, Node>, max: number): void {
-    while (set.size > max) {
-      const oldest = set.values().next().value as Node
-      this.#drop(oldest)
-    }
+  /** Evicts the oldest nodes of `list` beyond `max`. */
+  #trim(list: NodeList, max: number): void {
+    while (list.size > max) this.#drop(list.oldest!)
   }
 
   /** Takes a node out of the tree; its children move to its parent, sharing its weight (§5.3.4). */
   #drop(node: Node): void {
     const parent = node.parent ?? this.#root
-    const children = [...node.children]
+    const children = [...(node.children ?? [])]
     let total = 0
     for (const child of children) total += child.weight
     this.#detach(node)
@@ -285,7 +347,8 @@ export class Rfc7540Scheduler implements WriteScheduler {
       this.#attach(child, parent)
     }
     this.#nodes.delete(node.id)
-    this.#idle.delete(node.id)
-    this.#closed.delete(node.id)
+    if (node.kind === 'idle') this.#idle.remove(node)
+    else if (node.kind === 'closed' && (node.older !== undefined || this.#closed.oldest === node))
+      this.#closed.remove(node)
   }
 }

@@ -9,6 +9,7 @@
  * `maxIdlePriorities` of them (the oldest forgotten first), and win over the header when the stream opens.
  * Each operation is O(log n) (the non-incremental heaps) or O(1) amortised (the incremental queues).
  */
+import { IdMap } from '../id-map.js'
 import { type HeapItem, IndexedHeap } from './heap.js'
 import {
   DEFAULT_URGENCY,
@@ -29,7 +30,8 @@ class Entry implements HeapItem {
 
 class Bucket {
   readonly sequential = new IndexedHeap<Entry>((a, b) => a.id < b.id)
-  incremental: Array<{ entry: Entry; ticket: number }> = []
+  /** Consumed slots are cleared: an old array must not keep closed streams' entries alive (see IdMap). */
+  incremental: Array<{ entry: Entry; ticket: number } | undefined> = []
   head = 0
   /** Ready incremental entries (the queue also holds stale slots). */
   incrementalReady = 0
@@ -45,7 +47,7 @@ export interface Rfc9218SchedulerOptions {
 }
 
 export class Rfc9218Scheduler implements WriteScheduler {
-  readonly #entries = new Map<number, Entry>()
+  readonly #entries = new IdMap<Entry>()
   readonly #buckets: Bucket[] = Array.from({ length: 8 }, () => new Bucket())
   readonly #idle = new Map<number, Rfc9218Priority>()
   readonly #maxIdle: number
@@ -92,7 +94,8 @@ export class Rfc9218Scheduler implements WriteScheduler {
       const first = bucket.sequential.pop()
       if (first !== undefined) return this.#taken(first)
       while (bucket.head < bucket.incremental.length) {
-        const slot = bucket.incremental[bucket.head++]!
+        const slot = bucket.incremental[bucket.head]!
+        bucket.incremental[bucket.head++] = undefined
         if (bucket.head > 1024 && bucket.head * 2 > bucket.incremental.length) {
           // Drop the consumed prefix now and then so the array does not grow forever.
           bucket.incremental = bucket.incremental.slice(bucket.head)
