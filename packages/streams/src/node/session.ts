@@ -511,26 +511,27 @@ export abstract class NodeSession extends EventEmitter {
    * a batch costs one write; large DATA payloads go to the socket by reference, in order.
    */
   #write(chunks: Uint8Array[]): void {
+    this.socket.cork()
     let start = 0
     let small = 0
-    const emit = (from: number, to: number) => {
-      if (to - from === 1) this.#send(chunks[from]!)
-      else if (to > from) this.#send(Buffer.concat(chunks.slice(from, to), small))
-      small = 0
-    }
-    this.socket.cork()
     for (let i = 0; i < chunks.length; i++) {
       const chunk = chunks[i]!
-      if (chunk.length >= LARGE_CHUNK) {
-        emit(start, i)
-        this.#send(chunk)
-        start = i + 1
-      } else {
+      if (chunk.length < LARGE_CHUNK) {
         small += chunk.length
+        continue
       }
+      if (i > start) this.#sendSmall(chunks, start, i, small)
+      this.#send(chunk)
+      start = i + 1
+      small = 0
     }
-    emit(start, chunks.length)
+    if (chunks.length > start) this.#sendSmall(chunks, start, chunks.length, small)
     this.socket.uncork()
+  }
+
+  /** Chunks [from, to), `bytes` in all: one of them as it is, several copied into one buffer. */
+  #sendSmall(chunks: Uint8Array[], from: number, to: number, bytes: number): void {
+    this.#send(to - from === 1 ? chunks[from]! : Buffer.concat(chunks.slice(from, to), bytes))
   }
 
   #send(chunk: Uint8Array): void {

@@ -189,7 +189,7 @@ export class Rfc7540Scheduler implements WriteScheduler {
 
   pop(): number | undefined {
     const path = this.#path
-    path.length = 0
+    if (path.length > 0) path.length = 0
     let parent = this.#root
     let node = parent.queue?.peek()
     while (node !== undefined) {
