@@ -45,10 +45,11 @@ export function writeUint32(buf: Uint8Array, offset: number, value: number): voi
   buf[offset + 3] = value
 }
 
-/** Throws unless `value` is an integer in 0..max. */
+/** Throws unless `value` is an integer in 0..max (max at most 2^32 - 1). */
 export function checkRange(value: number, max: number, what: string): void {
-  // `value >= 0 && value <= max` is false for NaN; the modulo test rejects fractions.
-  if (!(value >= 0 && value <= max && value % 1 === 0)) {
+  // `value >>> 0 === value` holds only for integers in 0..2^32-1 (not NaN, fractions or negatives); cheaper
+  // than a modulo, and this runs four times per frame header.
+  if (!(value >>> 0 === value && value <= max)) {
     throw new FrameUsageError(`${what} must be an integer in 0..${max}, got ${value}`)
   }
 }

@@ -187,6 +187,11 @@ export interface ConnectionOptions {
   /** The clock, in milliseconds (default Date.now). */
   now?: () => number
   /**
+   * Makes the buffers DATA frame headers are cut from (default `new Uint8Array(size)`). An adapter can
+   * hand out its platform's byte type here (Node: a Buffer), so the views it gets back need no wrapping.
+   */
+  allocate?: (size: number) => Uint8Array
+  /**
    * Client: how many streams to open before the server's first SETTINGS says how many it allows (default
    * 100, as nghttp2 and Go do). The protocol's initial value is unlimited (§6.5.2), but a client that opens
    * hundreds of streams in its first flight gets most of them refused.
@@ -301,8 +306,9 @@ export class Connection {
   readonly #unacked: Array<{ settings: Settings; sentAt: number }> = []
 
   readonly #streams = new IdMap<Stream>()
-  /** Where DATA frame headers are cut from (see #headerView). */
-  #slab = new Uint8Array(0)
+  /** Where DATA frame headers are cut from (see #dataHeader). */
+  #slab: Uint8Array = new Uint8Array(0)
+  readonly #allocate: (size: number) => Uint8Array
   #slabOffset = 0
   #nextLocalId: number
   #lastRemoteId = 0
@@ -368,6 +374,7 @@ export class Connection {
     this.#closedRemote = new RecentIds(this.#limits.maxRecentlyReset)
     this.#resetByPeer = new RecentIds(this.#limits.maxRecentlyReset)
     this.#now = options.now ?? Date.now
+    this.#allocate = options.allocate ?? ((size) => new Uint8Array(size))
     this.#resetBudget = new RateBudget(this.#limits.resetBurst, this.#limits.resetRate, this.#now)
     this.#priorityBudget = new RateBudget(this.#limits.priorityBurst, this.#limits.priorityRate, this.#now)
     const priorities = options.priorities ?? 'auto'
@@ -1829,14 +1836,15 @@ export class Connection {
    * free per frame); views of one slab share a buffer that is already off the heap. A slab is never
    * written twice: the views handed out may still be waiting in the socket's queue.
    */
-  #headerView(): Uint8Array {
-    if (this.#slabOffset + 9 > this.#slab.length) {
-      this.#slab = new Uint8Array(HEADER_SLAB_SIZE)
-      this.#slabOffset = 0
+  #dataHeader(streamId: number, length: number, endStream: boolean): Uint8Array {
+    let offset = this.#slabOffset
+    if (offset + 9 > this.#slab.length) {
+      this.#slab = this.#allocate(HEADER_SLAB_SIZE)
+      offset = 0
     }
-    const view = this.#slab.subarray(this.#slabOffset, this.#slabOffset + 9)
-    this.#slabOffset += 9
-    return view
+    encodeDataFrameHeader(this.#slab, offset, streamId, length, endStream)
+    this.#slabOffset = offset + 9
+    return this.#slab.subarray(offset, offset + 9)
   }
 
   /** Writes the stream's next frame (or frames, for a header block). Returns the bytes written. */
@@ -1892,9 +1900,7 @@ export class Connection {
     n = Math.max(0, n)
     const last = item.offset + n === item.data.length
     const endStream = last && item.endStream
-    const header = this.#headerView()
-    encodeDataFrameHeader(header, 0, stream.id, n, endStream)
-    out.push(header)
+    out.push(this.#dataHeader(stream.id, n, endStream))
     if (n > 0) out.push(item.data.subarray(item.offset, item.offset + n))
     item.offset += n
     stream.sendWindow -= n

@@ -75,7 +75,9 @@ function checkCharacters(streamId: number, name: string, value: string): void {
 
 /** Regular (non-pseudo) field rules shared by requests, responses and trailers. */
 function checkRegular(streamId: number, name: string, value: string): void {
-  if (CONNECTION_SPECIFIC.has(name)) {
+  // Only names of 7, 10, 16 or 17 characters can be connection-specific: most fields skip the lookup.
+  const n = name.length
+  if ((n === 7 || n === 10 || n === 16 || n === 17) && CONNECTION_SPECIFIC.has(name)) {
     throw malformed(streamId, 'connection-specific-field', `"${name}" is connection-specific (§8.2.2)`)
   }
   if (name === 'te' && value !== 'trailers') {

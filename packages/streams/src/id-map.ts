@@ -12,14 +12,15 @@
  *
  * Here the table is two arrays with open addressing (linear probing, deletion by moving entries back, no
  * tombstones), so a deleted entry's slot is overwritten at once. The arrays are replaced only when the
- * table grows, and the old ones are cleared then. Lookup, insertion and deletion are O(1) on average; ids
- * of one connection are odd or even and increasing, which spreads them evenly over the slots.
+ * table grows, and the old ones are cleared then. Lookup, insertion and deletion are O(1) on average.
  */
 export class IdMap<V> {
   /** 0 marks an empty slot: stream 0 is the connection and never a key. */
   #keys: number[]
   #values: Array<V | undefined>
   #mask: number
+  /** 32 - log2(capacity): the top bits of the product are the slot. */
+  #shift: number
   #size = 0
 
   constructor(initialCapacity = 16) {
@@ -28,15 +29,19 @@ export class IdMap<V> {
     this.#keys = new Array<number>(capacity).fill(0)
     this.#values = new Array<V | undefined>(capacity).fill(undefined)
     this.#mask = capacity - 1
+    this.#shift = 32 - Math.log2(capacity)
   }
 
   get size(): number {
     return this.#size
   }
 
-  /** Stream ids are odd or even by who opened them: halving spreads one side's ids over every slot. */
+  /**
+   * Fibonacci hashing (multiply by 2^32 / φ, keep the top bits). Ids come in runs (1, 3, 5…): mapped to
+   * neighbouring slots they would form one long cluster, and every deletion would walk all of it.
+   */
   #home(id: number): number {
-    return (id >>> 1) & this.#mask
+    return Math.imul(id, 0x9e3779b1) >>> this.#shift
   }
 
   #slot(id: number): number {
@@ -130,6 +135,7 @@ export class IdMap<V> {
     this.#keys = new Array<number>(capacity).fill(0)
     this.#values = new Array<V | undefined>(capacity).fill(undefined)
     this.#mask = capacity - 1
+    this.#shift = 32 - Math.log2(capacity)
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!
       if (key === 0) continue

@@ -1,13 +1,15 @@
+import { IdMap } from './id-map.js'
+
 /**
  * A bounded memory of stream ids, oldest forgotten first, each with a number attached (a deadline, say).
  *
- * A ring holds the ids in insertion order with their values, and a Map the slot of each id: evicting the
+ * A ring holds the ids in insertion order with their values, and an IdMap the slot of each id: evicting the
  * oldest is O(1) however many ids came and went (a Map or Set alone would have to walk past its deleted
  * entries to find the oldest). The ring grows as ids arrive, up to `capacity`, so an idle connection pays
  * for none of it.
  */
 export class RecentIds {
-  readonly #slotOf = new Map<number, number>()
+  readonly #slotOf = new IdMap<number>()
   readonly #ids: number[] = []
   readonly #values: number[] = []
   #next = 0

@@ -186,7 +186,7 @@ export class ServerResponse extends OutgoingBody {
     // The peer may reset a stream at any moment: answering one it reset is not the handler's mistake.
     if (this.destroyed) return
     if (this.#headersSent) throw new Error('response headers already sent')
-    const fields: HeaderField[] = [[':status', String(status)], ...toFields(headers)]
+    const fields = toFields(headers, [':status', String(status)])
     const endStream = options.endStream === true
     this.owner.connection.sendHeaders(this.streamId, fields, { endStream })
     if (status >= 200) {

@@ -21,6 +21,7 @@ export type OutgoingHeaders = Record<string, string | number | readonly string[]
 export type IncomingHeaders = Record<string, string | string[]>
 
 const EMPTY = new Uint8Array(0)
+const RESOLVED = Promise.resolve()
 
 /** DATA payloads at least this large are written by reference rather than copied into a batch. */
 const LARGE_CHUNK = 16 * 1024
@@ -60,29 +61,49 @@ export function headersToObject(fields: readonly HeaderField[], skipPseudo = fal
   return out
 }
 
-/** Turns outgoing headers into a field list, pseudo-header fields first (RFC 9113 §8.3). */
-export function toFields(headers: OutgoingHeaders): HeaderField[] {
-  const pseudo: HeaderField[] = []
+/**
+ * Turns outgoing headers into a field list, pseudo-header fields first (RFC 9113 §8.3), after `leading`
+ * (fields the caller puts first, e.g. `:status`).
+ */
+export function toFields(headers: OutgoingHeaders, leading?: HeaderField): HeaderField[] {
   const regular: HeaderField[] = []
-  const add = (name: string, value: string, neverIndex?: boolean) => {
-    const lower = name.toLowerCase()
-    // A never-indexed flag given with the field survives (RFC 7541 §7.1.3: keep secrets out of tables).
-    ;(lower.charCodeAt(0) === 0x3a ? pseudo : regular).push(
-      neverIndex === undefined ? [lower, value] : [lower, value, neverIndex],
-    )
+  let pseudo: HeaderField[] | undefined
+  const add = (field: HeaderField) => {
+    if (field[0].charCodeAt(0) !== 0x3a) regular.push(field)
+    else if (pseudo === undefined) pseudo = [field]
+    else pseudo.push(field)
   }
   if (Array.isArray(headers)) {
-    for (const [name, value, neverIndex] of headers as ReadonlyArray<HeaderField>)
-      add(name, value, neverIndex)
+    for (const [name, value, neverIndex] of headers as ReadonlyArray<HeaderField>) {
+      // A never-indexed flag given with the field survives (RFC 7541 §7.1.3: keep secrets out of tables).
+      const lower = lowerCase(name)
+      add(neverIndex === undefined ? [lower, value] : [lower, value, neverIndex])
+    }
   } else {
-    for (const [name, value] of Object.entries(
-      headers as Record<string, string | number | readonly string[]>,
-    )) {
-      if (Array.isArray(value)) for (const v of value as readonly string[]) add(name, v)
-      else add(name, String(value))
+    const record = headers as Record<string, string | number | readonly string[]>
+    // for…in rather than Object.entries: no array per call (this runs once per response).
+    for (const name in record) {
+      if (!Object.hasOwn(record, name)) continue
+      const value = record[name]!
+      const lower = lowerCase(name)
+      if (Array.isArray(value)) for (const v of value as readonly string[]) add([lower, v])
+      else add([lower, typeof value === 'string' ? value : String(value)])
     }
   }
-  return pseudo.length === 0 ? regular : [...pseudo, ...regular]
+  if (pseudo === undefined) {
+    if (leading !== undefined) regular.unshift(leading)
+    return regular
+  }
+  return leading === undefined ? [...pseudo, ...regular] : [leading, ...pseudo, ...regular]
+}
+
+/** Field names are nearly always lowercase already: check before making a new string. */
+function lowerCase(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i)
+    if (c >= 0x41 && c <= 0x5a) return name.toLowerCase()
+  }
+  return name
 }
 
 /**
@@ -316,7 +337,8 @@ export abstract class NodeSession extends EventEmitter {
     sessionOptions: SessionOptions,
   ) {
     super()
-    this.connection = new Connection(options)
+    // Frame headers cut from Buffers are Buffers: written as they are, with no wrapper per frame.
+    this.connection = new Connection({ allocate: (size) => Buffer.allocUnsafeSlow(size), ...options })
     this.#idleTimeout = sessionOptions.idleTimeout ?? 5 * 60_000
     this.#keepAliveInterval = sessionOptions.keepAliveInterval ?? 0
     this.#writeTimeout = sessionOptions.writeTimeout ?? 30_000
@@ -467,10 +489,14 @@ export abstract class NodeSession extends EventEmitter {
   flush(): void {
     if (this.#closed || this.#flushScheduled) return
     this.#flushScheduled = true
-    queueMicrotask(() => {
-      this.#flushScheduled = false
-      this.flushNow()
-    })
+    // A microtask, as queueMicrotask would queue, without the async-context bookkeeping Node adds to each
+    // queueMicrotask call (this runs once per batch of input, often once per request).
+    RESOLVED.then(this.#flushTask)
+  }
+
+  readonly #flushTask = (): void => {
+    this.#flushScheduled = false
+    this.flushNow()
   }
 
   /** Writes whatever the engine has to send, as far as the socket accepts it, now. */
