@@ -61,6 +61,7 @@ import {
   type WriteScheduler,
 } from './scheduler/scheduler.js'
 import { applySetting, INITIAL_SETTINGS, type Settings, settingsDiff } from './settings.js'
+import { SkippedIds } from './skipped-ids.js'
 import { afterEndStream, RECEIVE_RULES, type StreamFrameKind, type StreamState } from './stream-state.js'
 
 export type Role = 'client' | 'server'
@@ -85,7 +86,10 @@ export interface Limits {
   settingsTimeout: number
   /** Milliseconds during which frames on a stream we reset are quietly discarded (§5.1 "closed"). */
   resetStreamGrace: number
-  /** Most recently reset streams remembered for that grace period. */
+  /**
+   * Most recently reset streams remembered for that grace period; also the number of ranges of stream ids
+   * a peer skipped that are remembered (HEADERS on one is a PROTOCOL_ERROR, not STREAM_CLOSED: §5.1.1).
+   */
   maxRecentlyReset: number
   /**
    * Client: pushed streams (reserved or open) we hold at most; promises beyond are refused with
@@ -315,7 +319,8 @@ export class Connection {
   /** The highest peer stream id processed (not ignored after our GOAWAY), for GOAWAY's last-stream-id. */
   #lastProcessedRemoteId = 0
   /** Peer streams that were open and have closed (bounded), to tell them from never-used ids (§5.1.1). */
-  readonly #closedRemote: RecentIds
+  /** Peer ids that never carried a stream (see SkippedIds). */
+  readonly #skipped: SkippedIds
   /** Streams the peer closed with RST_STREAM (bounded): a HEADERS on one is a stream error (§5.1). */
   readonly #resetByPeer: RecentIds
   /** How many frames the constructor queued first (preface, SETTINGS): kept if we fail before writing. */
@@ -371,7 +376,7 @@ export class Connection {
     this.#defaultPriority = options.defaultPriority
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.#recentlyReset = new RecentIds(this.#limits.maxRecentlyReset)
-    this.#closedRemote = new RecentIds(this.#limits.maxRecentlyReset)
+    this.#skipped = new SkippedIds(this.#limits.maxRecentlyReset)
     this.#resetByPeer = new RecentIds(this.#limits.maxRecentlyReset)
     this.#now = options.now ?? Date.now
     this.#allocate = options.allocate ?? ((size) => new Uint8Array(size))
@@ -836,7 +841,7 @@ export class Connection {
         return
       }
       if (this.#recentlyReset.has(id) && !this.#expiredReset(id)) return
-      if (!this.#isLocalId(id) && !this.#closedRemote.has(id)) {
+      if (!this.#isLocalId(id) && this.#skipped.has(id)) {
         // §5.1.1: a peer id at or below one it already used, that never carried a stream, is not
         // increasing: PROTOCOL_ERROR (a stream that really was open and closed gets STREAM_CLOSED below).
         throw new ConnectionError(
@@ -977,6 +982,7 @@ export class Connection {
         `client stream ids are odd, got ${id}`,
       )
     }
+    this.#skipped.opened(this.#lastRemoteId, id)
     this.#lastRemoteId = id
     if (this.#goAwaySent !== undefined && id > this.#goAwaySent) {
       // §6.8: after GOAWAY, new streams above its last stream id are ignored (HPACK state is kept).
@@ -1091,6 +1097,7 @@ export class Connection {
         `promised stream ${promisedId} after ${this.#lastRemoteId}`,
       )
     }
+    this.#skipped.opened(this.#lastRemoteId, promisedId)
     this.#lastRemoteId = promisedId
     const refuse = (code: number) => {
       this.#rememberReset(promisedId)
@@ -2019,9 +2026,6 @@ export class Connection {
     if (stream.unconsumed > 0) {
       this.#releaseConnection(stream.unconsumed)
       stream.unconsumed = 0
-    }
-    if (stream.opened && !this.#isLocalId(stream.id)) {
-      this.#closedRemote.add(stream.id)
     }
     stream.state = 'closed'
     this.#streams.delete(stream.id)

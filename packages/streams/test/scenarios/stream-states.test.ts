@@ -422,6 +422,32 @@ describe('5.1.1 stream identifiers', () => {
     expect(t.conn.error?.scope).toBe('connection')
   })
 
+  it('5.1.1 long after 2,000 streams came and went, HEADERS on the first still gets STREAM_CLOSED, and on a skipped id PROTOCOL_ERROR', () => {
+    // Closed streams are not remembered one by one; skipped ids are (as ranges), so neither answer fades.
+    const t = serverUnderTest()
+    t.open(1, { eos: true })
+    t.conn.sendHeaders(1, [...ok200], { endStream: true })
+    for (let id = 5; id < 4005; id += 2) {
+      t.open(id, { eos: true })
+      t.conn.sendHeaders(id, [...ok200], { endStream: true })
+      t.read()
+    }
+    t.send(headers(1).request('GET', '/again').eos())
+    t.expectGoAway(ErrorCode.STREAM_CLOSED, 4003)
+    const u = serverUnderTest()
+    u.open(1, { eos: true })
+    u.conn.sendHeaders(1, [...ok200], { endStream: true })
+    u.open(5, { eos: true })
+    u.conn.sendHeaders(5, [...ok200], { endStream: true })
+    for (let id = 7; id < 4007; id += 2) {
+      u.open(id, { eos: true })
+      u.conn.sendHeaders(id, [...ok200], { endStream: true })
+      u.read()
+    }
+    u.send(headers(3).request('GET', '/').eos())
+    u.expectGoAway(ErrorCode.PROTOCOL_ERROR)
+  })
+
   it('5.1.1 opening stream 5 implicitly closes idle streams 1 and 3', () => {
     const t = serverUnderTest()
     t.open(5, { eos: true })
