@@ -239,7 +239,7 @@ export class Gateway extends EventEmitter {
     const started = performance.now()
     const requestId = requestIdOf(exchange.fields)
     const record: StreamRecord = {
-      time: new Date().toISOString(),
+      time: isoNow(),
       requestId,
       protocol: exchange.protocol,
       method: exchange.method,
@@ -619,5 +619,20 @@ function compileRoutes(config: GatewayConfig): CompiledRoute[] {
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100
+
+/**
+ * The time as ISO 8601 text, made once per millisecond: formatting a Date costs about 0.7 µs, a few
+ * percent of a proxied request, and at thousands of requests a second most of them share a millisecond.
+ */
+let isoMs = 0
+let isoText = ''
+function isoNow(): string {
+  const ms = Date.now()
+  if (ms !== isoMs) {
+    isoMs = ms
+    isoText = new Date(ms).toISOString()
+  }
+  return isoText
+}
 
 export { PoolError }

@@ -60,6 +60,23 @@ export interface ClientResponse {
   readonly body: IncomingBody
 }
 
+/** A response; its headers object is made only if asked for (a proxy passes `fields` on as they are). */
+class Response implements ClientResponse {
+  #headers: IncomingHeaders | undefined
+
+  constructor(
+    readonly status: number,
+    readonly fields: readonly HeaderField[],
+    readonly informational: ReadonlyArray<{ status: number; headers: IncomingHeaders }>,
+    readonly body: IncomingBody,
+  ) {}
+
+  get headers(): IncomingHeaders {
+    this.#headers ??= headersToObject(this.fields, true)
+    return this.#headers
+  }
+}
+
 /** Failure of a request's stream. `retryable` is true when the server did not process it (§8.7). */
 export type RequestError = StreamError
 
@@ -94,9 +111,11 @@ export class ClientRequest extends OutgoingBody {
 
   /** @internal */
   onHeaders(event: HeadersReceived): void {
-    const headers = headersToObject(event.fields, true)
     if (event.kind === 'informational') {
-      this.#informational.push({ status: event.response!.status, headers })
+      this.#informational.push({
+        status: event.response!.status,
+        headers: headersToObject(event.fields, true),
+      })
       return
     }
     if (event.kind === 'trailers') {
@@ -106,13 +125,7 @@ export class ClientRequest extends OutgoingBody {
     const body = new IncomingBody(this.owner, this.streamId)
     this.#body = body
     this.#contentLength = event.response?.contentLength
-    this.#resolve({
-      status: event.response!.status,
-      headers,
-      fields: event.fields,
-      informational: this.#informational,
-      body,
-    })
+    this.#resolve(new Response(event.response!.status, event.fields, this.#informational, body))
     if (event.endStream) body.finish()
   }
 

@@ -74,10 +74,12 @@ export function toFields(headers: OutgoingHeaders, leading?: HeaderField): Heade
     else pseudo.push(field)
   }
   if (Array.isArray(headers)) {
-    for (const [name, value, neverIndex] of headers as ReadonlyArray<HeaderField>) {
-      // A never-indexed flag given with the field survives (RFC 7541 §7.1.3: keep secrets out of tables).
+    for (const field of headers as ReadonlyArray<HeaderField>) {
+      const name = field[0]
       const lower = lowerCase(name)
-      add(neverIndex === undefined ? [lower, value] : [lower, value, neverIndex])
+      // A field whose name is lowercase already is taken as it is (its never-indexed flag with it, RFC 7541
+      // §7.1.3); the others are copied with the name lowercased.
+      add(lower === name ? field : field[2] === undefined ? [lower, field[1]] : [lower, field[1], field[2]])
     }
   } else {
     const record = headers as Record<string, string | number | readonly string[]>
