@@ -103,6 +103,13 @@ export class UpstreamPool extends EventEmitter {
    * A stream slot, now or once one frees up. `avoid` names a connection not to use (a retry after
    * REFUSED_STREAM or GOAWAY goes elsewhere when it can).
    */
+  /** A stream slot now, if one is free and nobody waits before us; otherwise undefined (then `acquire`). */
+  tryAcquire(avoid?: number): Lease | undefined {
+    if (this.#closed || this.#waiters.length > 0) return undefined
+    const conn = this.#pick(avoid)
+    return conn === undefined ? undefined : this.#lease(conn)
+  }
+
   acquire(avoid?: number): Promise<Lease> {
     if (this.#closed) return Promise.reject(new PoolError('closed', 'the pool is closed', 503))
     const conn = this.#pick(avoid)

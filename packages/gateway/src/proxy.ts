@@ -359,7 +359,8 @@ export class Gateway extends EventEmitter {
       const queuedAt = performance.now()
       let lease: Lease
       try {
-        lease = await pool.acquire(avoid)
+        // Most requests find a free slot: no promise to wait on then.
+        lease = pool.tryAcquire(avoid) ?? (await pool.acquire(avoid))
       } catch (error) {
         if (client.gone) return this.#clientCancelled(record, client.code, done)
         const e = error as PoolError
