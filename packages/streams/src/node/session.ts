@@ -347,9 +347,8 @@ export abstract class NodeSession extends EventEmitter {
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('drain', () => {
+      // The write timer stays armed: it finds the socket unblocked when it fires, and does nothing.
       this.#blocked = false
-      if (this.#writeTimer !== undefined) clearTimeout(this.#writeTimer)
-      this.#writeTimer = undefined
       this.flushNow()
     })
     socket.on('error', (error) => this.#destroy(error))
@@ -572,11 +571,19 @@ export abstract class NodeSession extends EventEmitter {
     }
   }
 
-  /** The socket stopped taking bytes: if it does not drain within `writeTimeout`, the peer is not reading. */
+  /**
+   * The socket stopped taking bytes: if it does not drain within `writeTimeout`, the peer is not reading.
+   * A large response blocks the socket at every batch, so one timer is kept and re-armed (refresh) rather
+   * than a new one made and cleared each time.
+   */
   #armWriteTimer(): void {
-    if (this.#writeTimeout <= 0 || this.#writeTimer !== undefined) return
+    if (this.#writeTimeout <= 0) return
+    if (this.#writeTimer !== undefined) {
+      this.#writeTimer.refresh()
+      return
+    }
     this.#writeTimer = setTimeout(() => {
-      this.#writeTimer = undefined
+      if (!this.#blocked) return
       this.#destroy(
         new ConnectionError(ErrorCode.NO_ERROR, 'write-timeout', 'the peer stopped reading', 'local'),
       )

@@ -216,7 +216,7 @@ export class Rfc7540Scheduler implements WriteScheduler {
       node.cycle += (Math.max(1, bytes) * SCALE) / node.weight
       parent.queue?.update(node)
     }
-    path.length = 0
+    if (path.length > 0) path.length = 0
   }
 
   hasReady(): boolean {
