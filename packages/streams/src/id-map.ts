@@ -12,7 +12,9 @@
  *
  * Here the table is two arrays with open addressing (linear probing, deletion by moving entries back, no
  * tombstones), so a deleted entry's slot is overwritten at once. The arrays are replaced only when the
- * table grows, and the old ones are cleared then. Lookup, insertion and deletion are O(1) on average.
+ * table grows, and the old ones are cleared then. Lookup, insertion and deletion are O(1) on average. A peer
+ * that knows the hash can pick colliding ids, but every table of a connection is bounded (concurrent streams,
+ * recently reset streams), and so is the longest probe chain.
  */
 export class IdMap<V> {
   /** 0 marks an empty slot: stream 0 is the connection and never a key. */

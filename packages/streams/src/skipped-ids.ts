@@ -35,11 +35,16 @@ export class SkippedIds {
 
   /** Whether the peer skipped `id` (and it is still remembered). */
   has(id: number): boolean {
-    // The newest ranges are the likeliest to be asked about.
-    for (let i = this.#from.length - 1; i >= 0; i--) {
-      if (id > this.#to[i]!) return false
-      if (id >= this.#from[i]!) return (id - this.#from[i]!) % 2 === 0
+    // Binary search for the last range starting at or below id: a peer that made many gaps on purpose gets
+    // no linear scan out of it.
+    let lo = 0
+    let hi = this.#from.length - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.#from[mid]! <= id) lo = mid + 1
+      else hi = mid - 1
     }
-    return false
+    if (hi < 0 || id > this.#to[hi]!) return false
+    return (id - this.#from[hi]!) % 2 === 0
   }
 }
