@@ -318,8 +318,7 @@ export class Connection {
   #lastRemoteId = 0
   /** The highest peer stream id processed (not ignored after our GOAWAY), for GOAWAY's last-stream-id. */
   #lastProcessedRemoteId = 0
-  /** Peer streams that were open and have closed (bounded), to tell them from never-used ids (§5.1.1). */
-  /** Peer ids that never carried a stream (see SkippedIds). */
+  /** Peer ids that never carried a stream, to tell them from closed ones (§5.1.1; see SkippedIds). */
   readonly #skipped: SkippedIds
   /** Streams the peer closed with RST_STREAM (bounded): a HEADERS on one is a stream error (§5.1). */
   readonly #resetByPeer: RecentIds
