@@ -17,6 +17,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Listening } from './listeners.js'
 import type { UpstreamPool } from './pool.js'
 import type { Gateway, StreamRecord } from './proxy.js'
+import { RouteHistogram } from './route-histogram.js'
 
 type Side = 'client' | 'upstream'
 type Session = ServerSession | ClientSession
@@ -40,8 +41,8 @@ export class GatewayMetrics {
   readonly resets: Counter<'side' | 'direction' | 'code'>
   readonly goaways: Counter<'side' | 'direction' | 'code'>
   readonly protocolErrors: Counter<'side' | 'reason'>
-  readonly requestDuration: Histogram<'route'>
-  readonly upstreamTtfb: Histogram<'route'>
+  readonly requestDuration: RouteHistogram<'route'>
+  readonly upstreamTtfb: RouteHistogram<'route'>
   readonly pingRtt: Histogram<'upstream'>
 
   constructor(gateway: Gateway, registry = new Registry()) {
@@ -116,20 +117,21 @@ export class GatewayMetrics {
       labelNames: ['side', 'reason'],
       registers: [registry],
     })
-    this.requestDuration = new Histogram({
-      name: 'h2ts_request_duration_seconds',
-      help: 'Client request duration, from its headers to the end of the response',
-      labelNames: ['route'],
-      buckets: LATENCY_BUCKETS,
-      registers: [registry],
-    })
-    this.upstreamTtfb = new Histogram({
-      name: 'h2ts_upstream_ttfb_seconds',
-      help: 'Time from sending a request upstream to its response headers',
-      labelNames: ['route'],
-      buckets: LATENCY_BUCKETS,
-      registers: [registry],
-    })
+    // Observed once per request: counted without prom-client's per-call label hashing (route-histogram.ts).
+    this.requestDuration = new RouteHistogram(
+      'h2ts_request_duration_seconds',
+      'Client request duration, from its headers to the end of the response',
+      'route',
+      LATENCY_BUCKETS,
+      registry,
+    )
+    this.upstreamTtfb = new RouteHistogram(
+      'h2ts_upstream_ttfb_seconds',
+      'Time from sending a request upstream to its response headers',
+      'route',
+      LATENCY_BUCKETS,
+      registry,
+    )
     this.pingRtt = new Histogram({
       name: 'h2ts_upstream_ping_rtt_seconds',
       help: 'Round-trip time of keep-alive PINGs to upstreams',
@@ -177,23 +179,10 @@ export class GatewayMetrics {
     gateway.on('upstreamStream', () => {
       started.upstream++
     })
-    // Children bound to their labels, one per route, so an observation does not hash a label set.
-    const byRoute = new Map<
-      string,
-      { duration: Histogram.Internal<'route'>; ttfb: Histogram.Internal<'route'> }
-    >()
     gateway.on('stream', (record: StreamRecord) => {
       const route = record.route ?? 'none'
-      let children = byRoute.get(route)
-      if (children === undefined) {
-        children = {
-          duration: this.requestDuration.labels({ route }),
-          ttfb: this.upstreamTtfb.labels({ route }),
-        }
-        byRoute.set(route, children)
-      }
-      children.duration.observe(record.totalMs / 1000)
-      if (record.ttfbMs !== undefined) children.ttfb.observe(record.ttfbMs / 1000)
+      this.requestDuration.observe(route, record.totalMs / 1000)
+      if (record.ttfbMs !== undefined) this.upstreamTtfb.observe(route, record.ttfbMs / 1000)
     })
     const watchPool = (name: string, pool: UpstreamPool) =>
       pool.on('connect', (_id: number, session: ClientSession) => this.#track(session, 'upstream', name))
