@@ -147,7 +147,9 @@ export class IncomingBody extends Readable {
     if (data.length === 0) return
     this.bytesDelivered += data.length
     // The bytes belong to a socket chunk (or a frame buffer) that nothing else writes to: no copy.
-    const ok = this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+    const ok = this.push(
+      Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+    )
     if (ok) this.session.consumed(this.streamId, data.length)
     else this.#withheld += data.length
   }
