@@ -17,21 +17,20 @@
  * recently reset streams), and so is the longest probe chain.
  */
 export class IdMap<V> {
-  /** 0 marks an empty slot: stream 0 is the connection and never a key. */
-  #keys: number[]
-  #values: Array<V | undefined>
-  #mask: number
+  /** 0 marks an empty slot: stream 0 is the connection and never a key. Empty until the first `set`. */
+  #keys: number[] = []
+  #values: Array<V | undefined> = []
+  #mask = 0
   /** 32 - log2(capacity): the top bits of the product are the slot. */
-  #shift: number
+  #shift = 32
   #size = 0
+  readonly #initialCapacity: number
 
+  /** The arrays are made on the first `set`: a connection that never opens a stream pays nothing. */
   constructor(initialCapacity = 16) {
     let capacity = 8
     while (capacity < initialCapacity) capacity *= 2
-    this.#keys = new Array<number>(capacity).fill(0)
-    this.#values = new Array<V | undefined>(capacity).fill(undefined)
-    this.#mask = capacity - 1
-    this.#shift = 32 - Math.log2(capacity)
+    this.#initialCapacity = capacity
   }
 
   get size(): number {
@@ -57,21 +56,23 @@ export class IdMap<V> {
   }
 
   get(id: number): V | undefined {
+    if (this.#size === 0) return undefined
     const i = this.#slot(id)
     return this.#keys[i] === id ? this.#values[i] : undefined
   }
 
   has(id: number): boolean {
-    return this.#keys[this.#slot(id)] === id
+    return this.#size > 0 && this.#keys[this.#slot(id)] === id
   }
 
   set(id: number, value: V): this {
     if (!Number.isInteger(id) || id <= 0) throw new RangeError(`IdMap keys are positive integers, not ${id}`)
+    if (this.#keys.length === 0) this.#resize(this.#initialCapacity)
     let i = this.#slot(id)
     if (this.#keys[i] !== id) {
       // At most half full: probes stay short.
       if ((this.#size + 1) * 2 > this.#keys.length) {
-        this.#grow()
+        this.#resize(this.#keys.length * 2)
         i = this.#slot(id)
       }
       this.#keys[i] = id
@@ -82,6 +83,7 @@ export class IdMap<V> {
   }
 
   delete(id: number): boolean {
+    if (this.#size === 0) return false
     let hole = this.#slot(id)
     const keys = this.#keys
     const values = this.#values
@@ -130,10 +132,9 @@ export class IdMap<V> {
     return out.sort((a, b) => a[0] - b[0])
   }
 
-  #grow(): void {
+  #resize(capacity: number): void {
     const keys = this.#keys
     const values = this.#values
-    const capacity = keys.length * 2
     this.#keys = new Array<number>(capacity).fill(0)
     this.#values = new Array<V | undefined>(capacity).fill(undefined)
     this.#mask = capacity - 1
