@@ -215,14 +215,27 @@ export class ClientSession extends NodeSession {
    */
   request(headers: OutgoingHeaders = {}, options: { endStream?: boolean } = {}): ClientRequest {
     const given = toFields(headers)
-    const has = (name: string) => given.some(([n]) => n === name)
+    // One pass over the pseudo-header fields (they come first): which ones the caller gave.
+    let method: string | undefined
+    let scheme = false
+    let authority = false
+    let path = false
+    let protocol = false
+    for (const [name, value] of given) {
+      if (name.charCodeAt(0) !== 0x3a) break
+      if (name === ':method') method = value
+      else if (name === ':scheme') scheme = true
+      else if (name === ':authority') authority = true
+      else if (name === ':path') path = true
+      else if (name === ':protocol') protocol = true
+    }
     const pseudo: HeaderField[] = []
-    if (!has(':method')) pseudo.push([':method', 'GET'])
+    if (method === undefined) pseudo.push([':method', 'GET'])
     // RFC 9113 §8.5: a plain CONNECT has :authority only; an extended one (RFC 8441 §4) has all four.
-    const tunnel = given.some(([n, v]) => n === ':method' && v === 'CONNECT') && !has(':protocol')
-    if (!has(':scheme') && !tunnel) pseudo.push([':scheme', this.defaults.scheme])
-    if (!has(':authority')) pseudo.push([':authority', this.defaults.authority])
-    if (!has(':path') && !tunnel) pseudo.push([':path', '/'])
+    const tunnel = method === 'CONNECT' && !protocol
+    if (!scheme && !tunnel) pseudo.push([':scheme', this.defaults.scheme])
+    if (!authority) pseudo.push([':authority', this.defaults.authority])
+    if (!path && !tunnel) pseudo.push([':path', '/'])
     const fields =
       pseudo.length === 0
         ? given
