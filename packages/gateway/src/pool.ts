@@ -99,10 +99,6 @@ export class UpstreamPool extends EventEmitter {
     }
   }
 
-  /**
-   * A stream slot, now or once one frees up. `avoid` names a connection not to use (a retry after
-   * REFUSED_STREAM or GOAWAY goes elsewhere when it can).
-   */
   /** A stream slot now, if one is free and nobody waits before us; otherwise undefined (then `acquire`). */
   tryAcquire(avoid?: number): Lease | undefined {
     if (this.#closed || this.#waiters.length > 0) return undefined
@@ -110,10 +106,14 @@ export class UpstreamPool extends EventEmitter {
     return conn === undefined ? undefined : this.#lease(conn)
   }
 
+  /**
+   * A stream slot, now or once one frees up. `avoid` names a connection not to use (a retry after
+   * REFUSED_STREAM or GOAWAY goes elsewhere when it can).
+   */
   acquire(avoid?: number): Promise<Lease> {
     if (this.#closed) return Promise.reject(new PoolError('closed', 'the pool is closed', 503))
-    const conn = this.#pick(avoid)
-    if (conn !== undefined && this.#waiters.length === 0) return Promise.resolve(this.#lease(conn))
+    const lease = this.tryAcquire(avoid)
+    if (lease !== undefined) return Promise.resolve(lease)
     if (this.#waiters.length >= this.#config.maxQueued) {
       return Promise.reject(
         new PoolError(

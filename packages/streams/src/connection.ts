@@ -213,6 +213,19 @@ function defaultSettings(role: Role, limits: Limits): Settings {
   }
 }
 
+/** Moves every frame of `queue` to `out`; returns their bytes. */
+function moveFrames(queue: Uint8Array[], out: Uint8Array[]): number {
+  // Emptying an empty array is not free in V8, and most pulls have no control frames.
+  if (queue.length === 0) return 0
+  let bytes = 0
+  for (const frame of queue) {
+    out.push(frame)
+    bytes += frame.length
+  }
+  queue.length = 0
+  return bytes
+}
+
 /** 455 DATA frame headers per slab. */
 const HEADER_SLAB_SIZE = 4095
 
@@ -1768,22 +1781,7 @@ export class Connection {
   pullOutbound(maxBytes = 256 * 1024): Uint8Array[] {
     this.#wroteAnything = true
     const out: Uint8Array[] = []
-    let budget = maxBytes
-    // (Emptying an empty array is not free in V8: most pulls have no control frames.)
-    if (this.#urgent.length > 0) {
-      for (const frame of this.#urgent) {
-        out.push(frame)
-        budget -= frame.length
-      }
-      this.#urgent.length = 0
-    }
-    if (this.#control.length > 0) {
-      for (const frame of this.#control) {
-        out.push(frame)
-        budget -= frame.length
-      }
-      this.#control.length = 0
-    }
+    let budget = maxBytes - moveFrames(this.#urgent, out) - moveFrames(this.#control, out)
     if (this.#failed !== undefined) return out
 
     // Stream-opening HEADERS, in id order, as far as the peer's concurrency limit allows (§5.1.2).

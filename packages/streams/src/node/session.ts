@@ -99,6 +99,11 @@ export function toFields(headers: OutgoingHeaders, leading?: HeaderField): Heade
   return leading === undefined ? [...pseudo, ...regular] : [leading, ...pseudo, ...regular]
 }
 
+/** The same bytes as a Buffer, without a copy (and without a new object when they are one already). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
 /** Field names are nearly always lowercase already: check before making a new string. */
 function lowerCase(name: string): string {
   for (let i = 0; i < name.length; i++) {
@@ -147,9 +152,7 @@ export class IncomingBody extends Readable {
     if (data.length === 0) return
     this.bytesDelivered += data.length
     // The bytes belong to a socket chunk (or a frame buffer) that nothing else writes to: no copy.
-    const ok = this.push(
-      Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
-    )
+    const ok = this.push(asBuffer(data))
     if (ok) this.session.consumed(this.streamId, data.length)
     else this.#withheld += data.length
   }
@@ -564,10 +567,7 @@ export abstract class NodeSession extends EventEmitter {
   }
 
   #send(chunk: Uint8Array): void {
-    const buffer = Buffer.isBuffer(chunk)
-      ? chunk
-      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-    if (!this.socket.write(buffer) && !this.#blocked) {
+    if (!this.socket.write(asBuffer(chunk)) && !this.#blocked) {
       this.#blocked = true
       this.#armWriteTimer()
     }

@@ -103,8 +103,9 @@ class NodeList {
     this.size++
   }
 
-  /** The caller knows the node is on this list. */
+  /** Takes the node off the list; a node that is not on it (a closed stream dropped at once) is left alone. */
   remove(node: Node): void {
+    if (node.older === undefined && this.oldest !== node) return
     if (node.older !== undefined) node.older.newer = node.newer
     else this.oldest = node.newer
     if (node.newer !== undefined) node.newer.older = node.older
@@ -216,7 +217,7 @@ export class Rfc7540Scheduler implements WriteScheduler {
       node.cycle += (Math.max(1, bytes) * SCALE) / node.weight
       parent.queue?.update(node)
     }
-    if (path.length > 0) path.length = 0
+    path.length = 0
   }
 
   hasReady(): boolean {
@@ -348,7 +349,6 @@ export class Rfc7540Scheduler implements WriteScheduler {
     }
     this.#nodes.delete(node.id)
     if (node.kind === 'idle') this.#idle.remove(node)
-    else if (node.kind === 'closed' && (node.older !== undefined || this.#closed.oldest === node))
-      this.#closed.remove(node)
+    else if (node.kind === 'closed') this.#closed.remove(node)
   }
 }

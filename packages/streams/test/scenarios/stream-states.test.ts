@@ -424,26 +424,22 @@ describe('5.1.1 stream identifiers', () => {
 
   it('5.1.1 long after 2,000 streams came and went, HEADERS on the first still gets STREAM_CLOSED, and on a skipped id PROTOCOL_ERROR', () => {
     // Closed streams are not remembered one by one; skipped ids are (as ranges), so neither answer fades.
-    const t = serverUnderTest()
-    t.open(1, { eos: true })
-    t.conn.sendHeaders(1, [...ok200], { endStream: true })
-    for (let id = 5; id < 4005; id += 2) {
-      t.open(id, { eos: true })
-      t.conn.sendHeaders(id, [...ok200], { endStream: true })
-      t.read()
+    /** Opens each stream with a request that ends at once, and answers it: each closes. */
+    const serve = (peer: TestPeer, ids: number[]) => {
+      for (const id of ids) {
+        peer.open(id, { eos: true })
+        peer.conn.sendHeaders(id, [...ok200], { endStream: true })
+        peer.read()
+      }
     }
+    const oddFrom = (first: number, last: number) =>
+      Array.from({ length: (last - first) / 2 + 1 }, (_, k) => first + 2 * k)
+    const t = serverUnderTest()
+    serve(t, [1, ...oddFrom(5, 4003)])
     t.send(headers(1).request('GET', '/again').eos())
     t.expectGoAway(ErrorCode.STREAM_CLOSED, 4003)
     const u = serverUnderTest()
-    u.open(1, { eos: true })
-    u.conn.sendHeaders(1, [...ok200], { endStream: true })
-    u.open(5, { eos: true })
-    u.conn.sendHeaders(5, [...ok200], { endStream: true })
-    for (let id = 7; id < 4007; id += 2) {
-      u.open(id, { eos: true })
-      u.conn.sendHeaders(id, [...ok200], { endStream: true })
-      u.read()
-    }
+    serve(u, [1, ...oddFrom(5, 4005)])
     u.send(headers(3).request('GET', '/').eos())
     u.expectGoAway(ErrorCode.PROTOCOL_ERROR)
   })
