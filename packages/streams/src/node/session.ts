@@ -43,6 +43,14 @@ export interface SessionOptions {
    * buffers and handlers until then.
    */
   writeTimeout?: number
+  /**
+   * When queued frames are written. 'microtask': at the end of the job that queued them (one write per batch
+   * of input, the soonest). 'immediate': once per turn of the event loop, after all the I/O of that turn, so
+   * streams started from many events (a proxy's requests from many client connections) share one write,
+   * and the peer one read. Default: 'immediate' for clients, 'microtask' for servers, which mostly answer
+   * their own socket's input.
+   */
+  flushTiming?: 'microtask' | 'immediate'
 }
 
 /**
@@ -97,6 +105,10 @@ export function toFields(headers: OutgoingHeaders, leading?: HeaderField): Heade
     return regular
   }
   return leading === undefined ? [...pseudo, ...regular] : [leading, ...pseudo, ...regular]
+}
+
+function defaultFlushTiming(role: ConnectionOptions['role']): 'microtask' | 'immediate' {
+  return role === 'client' ? 'immediate' : 'microtask'
 }
 
 /** The same bytes as a Buffer, without a copy (and without a new object when they are one already). */
@@ -335,6 +347,7 @@ export abstract class NodeSession extends EventEmitter {
   readonly #writeTimeout: number
   readonly #idleTimeout: number
   readonly #keepAliveInterval: number
+  readonly #flushImmediate: boolean
   /** Smoothed round-trip time from PINGs, in ms (undefined until one was measured). */
   rtt: number | undefined
 
@@ -349,6 +362,7 @@ export abstract class NodeSession extends EventEmitter {
     this.#idleTimeout = sessionOptions.idleTimeout ?? 5 * 60_000
     this.#keepAliveInterval = sessionOptions.keepAliveInterval ?? 0
     this.#writeTimeout = sessionOptions.writeTimeout ?? 30_000
+    this.#flushImmediate = (sessionOptions.flushTiming ?? defaultFlushTiming(options.role)) === 'immediate'
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('drain', () => {
@@ -495,9 +509,10 @@ export abstract class NodeSession extends EventEmitter {
   flush(): void {
     if (this.#closed || this.#flushScheduled) return
     this.#flushScheduled = true
+    if (this.#flushImmediate) setImmediate(this.#flushTask)
     // A microtask, as queueMicrotask would queue, without the async-context bookkeeping Node adds to each
     // queueMicrotask call (this runs once per batch of input, often once per request).
-    RESOLVED.then(this.#flushTask)
+    else RESOLVED.then(this.#flushTask)
   }
 
   readonly #flushTask = (): void => {

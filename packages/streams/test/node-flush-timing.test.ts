@@ -1,0 +1,60 @@
+// When the Node adapter writes what the engine queued: after each job ('microtask') or once per turn of the
+// event loop ('immediate', the client's default), which lets streams started from separate events share a
+// write (a proxy's upstream connection carries requests from many client connections).
+import * as http2 from 'node:http2'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type ClientRequest, type ClientSession, connect, type SessionOptions } from '../src/node/index.js'
+
+describe('flushTiming', () => {
+  const server = http2.createServer()
+  server.on('stream', (stream) => {
+    stream.respond({ ':status': 200 })
+    stream.end('ok')
+  })
+  let url = ''
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+  /** Starts one request in each of two timer callbacks of the same turn; counts the socket writes. */
+  async function writesForTwoTimers(options: SessionOptions): Promise<number> {
+    const session: ClientSession = await connect(url, options)
+    await session.remoteSettings()
+    // Let the SETTINGS acknowledgement go out first.
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    let writes = 0
+    const write = session.socket.write.bind(session.socket) as (chunk: Uint8Array) => boolean
+    session.socket.write = ((chunk: Uint8Array) => {
+      writes++
+      return write(chunk)
+    }) as typeof session.socket.write
+    const requests: ClientRequest[] = []
+    await new Promise<void>((resolve) => {
+      // Two timers due together run in one timers phase, with microtasks run between them.
+      setTimeout(() => requests.push(session.request({ ':path': '/a' }, { endStream: true })), 0)
+      setTimeout(() => {
+        requests.push(session.request({ ':path': '/b' }, { endStream: true }))
+        // Queued after the session's own immediate: runs once that flush has happened.
+        setImmediate(resolve)
+      }, 0)
+    })
+    const counted = writes
+    const responses = await Promise.all(requests.map((r) => r.response))
+    expect(responses.map((r) => r.status)).toEqual([200, 200])
+    for (const r of responses) r.body.resume()
+    session.close()
+    return counted
+  }
+
+  it('a client writes streams started by separate events of one loop turn together by default', async () => {
+    expect(await writesForTwoTimers({})).toBe(1)
+    expect(await writesForTwoTimers({ flushTiming: 'immediate' })).toBe(1)
+  })
+
+  it("'microtask' writes after each job instead", async () => {
+    expect(await writesForTwoTimers({ flushTiming: 'microtask' })).toBe(2)
+  })
+})
