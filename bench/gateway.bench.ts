@@ -9,7 +9,7 @@
  * Targets: ≥ 2× the naive proxy's requests/s; HAProxy is the long-run aim. Everything is cleartext, h2 with
  * prior knowledge on both hops. Shapes: `-c 1 -m 100`, `-c 10 -m 10`, `-c 100 -m 1` on 5-byte responses,
  * and 1 MiB responses with `-c 10 -m 1`. The machinery is the h2load bench's (h2load.bench.ts): each run
- * starts a fresh upstream and a fresh proxy, warms up, measures, reads the proxy's peak RSS and stops both;
+ * starts a fresh upstream and a fresh proxy, warms up (for a time, the same for every path), measures, reads the proxy's peak RSS and stops both;
  * paths alternate (ABBA) over several rounds and the median run is reported; the request count of a shape
  * is calibrated on the naive proxy, whose req/s every ratio is against. When pinned, the proxy and its
  * upstream share CPU 0 and h2load has CPU 1, so a proxy's figure includes the upstream's cost.
@@ -170,6 +170,8 @@ export interface GatewayBenchResult {
   haproxy: { version?: string; skipped?: string }
   pinned: boolean
   rounds: number
+  /** Seconds of h2load before each measured run (absent in results from before it was recorded). */
+  warmupSeconds?: number
   reference: string
   shapes: Array<
     H2loadShape & {
@@ -191,6 +193,7 @@ export async function runGatewayBench(opts: BenchOptions): Promise<GatewayBenchR
     haproxy: {},
     pinned: pin,
     rounds,
+    warmupSeconds: opts.smoke ? 0 : opts.quick ? 1 : 2,
     reference: NODE_PROXY,
     shapes: [],
   }
@@ -216,6 +219,7 @@ export async function runGatewayBench(opts: BenchOptions): Promise<GatewayBenchR
   try {
     const env: H2loadEnv = { h2load: h2loadPath, pin, log }
     const seconds = opts.smoke ? 0.2 : opts.quick ? 0.6 : 3
+    const warmupSeconds = result.warmupSeconds ?? 0
     const targets = [nodeProxy, gateway]
     if (haproxyPath !== undefined) targets.push(haproxy(haproxyPath, tmp.path))
     targets.push(direct)
@@ -224,6 +228,7 @@ export async function runGatewayBench(opts: BenchOptions): Promise<GatewayBenchR
       const measured = await measureShape(targets, shape, env, {
         rounds,
         seconds,
+        warmupSeconds,
         label,
         ...(opts.smoke ? { smoke: true } : {}),
       })
@@ -252,7 +257,7 @@ export function formatGatewayResult(r: GatewayBenchResult): string {
   if (r.skipped !== undefined) return `Skipped: ${r.skipped}.`
   const lines = [
     `${r.h2load ?? 'h2load'} → proxy → node:http2 upstream (bench/servers/node-hello.ts), h2c on both hops;` +
-      ` median of ${r.rounds} alternating runs per path, a fresh proxy and upstream per run` +
+      ` median of ${r.rounds} alternating runs per path, a fresh proxy and upstream per run${r.warmupSeconds ? `, warmed up for ${r.warmupSeconds} s` : ''}` +
       `${r.pinned ? '; the proxy and its upstream share CPU 0 (so a proxy’s figure includes the upstream’s cost), h2load on CPU 1' : ' (not pinned to CPUs)'}.` +
       ` HAProxy: ${r.haproxy.version ?? `not measured, ${r.haproxy.skipped}`}` +
       `${r.haproxy.version === undefined ? '' : ', nbthread 1, proto h2 both sides'}.` +

@@ -7,8 +7,8 @@
  * Shapes: `-c 1 -m 100`, `-c 10 -m 10`, `-c 100 -m 1` on 5-byte responses, and 1 MiB responses with
  * `-c 10 -m 1`, each over cleartext h2 (prior knowledge) and TLS (ALPN h2). The request count of a shape is
  * calibrated on the first server so that one run takes about 3 s (0.6 s with --quick), and is the same for
- * every server. Each run: start the server, a short warm-up h2load, the measured h2load, read the server's
- * VmHWM, stop it. Servers alternate (ABBA) over several rounds and the median run is reported. The server
+ * every server. Each run: start the server, a warm-up h2load (2 s; 1 s with --quick), the measured
+ * h2load, read the server's VmHWM, stop it. Servers alternate (ABBA) over several rounds and the median run is reported. The server
  * runs on CPU 0 and h2load on CPU 1 (`taskset`) when both exist. A run with any failed, errored or timed-out
  * request, a non-2xx status or a protocol other than h2 is reported as failed, never as a speed.
  */
@@ -126,6 +126,8 @@ export interface H2loadBenchResult {
   skipped?: string
   pinned: boolean
   rounds: number
+  /** Seconds of h2load before each measured run (absent in results from before it was recorded). */
+  warmupSeconds?: number
   reference: string
   /** Servers not measured and why (no script yet, not installed). */
   missing: string[]
@@ -268,8 +270,17 @@ async function h2load(
   return result
 }
 
-/** One run on a fresh server: warm-up, measured h2load, peak RSS. Failures become failed runs. */
-async function oneRun(target: H2loadTarget, shape: H2loadShape, n: number, warmup: number, env: H2loadEnv) {
+/**
+ * One run on a fresh server: warm-up (a request count, or a time), measured h2load, peak RSS. Failures
+ * become failed runs.
+ */
+async function oneRun(
+  target: H2loadTarget,
+  shape: H2loadShape,
+  n: number,
+  warmup: number | { seconds: number },
+  env: H2loadEnv,
+) {
   let started: StartedTarget | undefined
   try {
     try {
@@ -279,7 +290,16 @@ async function oneRun(target: H2loadTarget, shape: H2loadShape, n: number, warmu
       env.log(`h2load: ${e instanceof Error ? e.message : String(e)}; retrying once`)
       started = await target.start(shape, env)
     }
-    if (warmup > 0) await h2load(env, shape, started.port, warmup, started.path)
+    if (typeof warmup === 'number') {
+      if (warmup > 0) await h2load(env, shape, started.port, warmup, started.path)
+    } else {
+      // Whole h2load runs until the time is up (h2load -D would cut streams off at the end, and a cut-off
+      // stream is not what is measured here: the naive proxy, for one, fails later requests after them).
+      const slots = shape.clients * shape.streams
+      const batch = Math.max(slots * 4, shape.size === undefined ? 2000 : 40)
+      const until = performance.now() + warmup.seconds * 1000
+      while (performance.now() < until) await h2load(env, shape, started.port, batch, started.path)
+    }
     const r = await h2load(env, shape, started.port, n, started.path)
     r.peakRssKiB = peakRssKiB(started.pid)
     return r
@@ -310,7 +330,7 @@ export async function measureShape(
   targets: readonly H2loadTarget[],
   shape: H2loadShape,
   env: H2loadEnv,
-  opts: { rounds: number; seconds: number; label: string; smoke?: boolean },
+  opts: { rounds: number; seconds: number; warmupSeconds: number; label: string; smoke?: boolean },
 ): Promise<{ requests: number; servers: H2loadServerResult[] }> {
   const reference = targets[0]!
   const slots = shape.clients * shape.streams
@@ -320,14 +340,16 @@ export async function measureShape(
   if (!cal.ok) throw new Error(`calibration of ${opts.label} on ${reference.name} failed: ${cal.error}`)
   const cap = shape.size === undefined ? 2_000_000 : 20_000
   const n = Math.min(cap, Math.max(slots * 4, Math.round((cal.reqPerSec * opts.seconds) / slots) * slots))
-  // Each run starts a fresh server: warm it up long enough for the JIT to optimise its hot paths (a
-  // JavaScript HTTP/2 stack needs more of that than node:http2, whose framing is nghttp2's C).
-  const warmup = Math.max(slots, Math.min(n / 4, shape.size === undefined ? 20_000 : 200))
+  // Each run starts a fresh server: warm it up long enough for the JIT to optimise its hot paths and the
+  // heap to reach its working size (a JavaScript HTTP/2 stack needs more of that than node:http2, whose
+  // framing is nghttp2's C). The same time for every target: a count calibrated on the slowest one would
+  // give the others a fraction of a second. The smoke run warms up with a few requests.
+  const warmup = opts.smoke ? slots : { seconds: opts.warmupSeconds }
   const byTarget = new Map(targets.map((t) => [t.name, [] as H2loadRun[]]))
   for (let round = 0; round < opts.rounds; round++) {
     const order = round % 2 === 0 ? targets : [...targets].reverse()
     for (const target of order) {
-      const r = await oneRun(target, shape, n, Math.round(warmup), env)
+      const r = await oneRun(target, shape, n, warmup, env)
       byTarget.get(target.name)!.push(r)
       env.log(
         `${opts.label} ${target.name} round ${round + 1}/${opts.rounds}: ` +
@@ -366,6 +388,7 @@ export async function runH2loadBench(opts: BenchOptions): Promise<H2loadBenchRes
   const result: H2loadBenchResult = {
     pinned: pin,
     rounds,
+    warmupSeconds: opts.smoke ? 0 : opts.quick ? 1 : 2,
     reference: reference.name,
     missing: [],
     shapes: [],
@@ -385,6 +408,7 @@ export async function runH2loadBench(opts: BenchOptions): Promise<H2loadBenchRes
     const tls = await writeCertFiles(tmp.path, await selfSignedCert())
     const env: H2loadEnv = { h2load: h2loadPath, pin, tls, log }
     const seconds = opts.smoke ? 0.2 : opts.quick ? 0.6 : 3
+    const warmupSeconds = result.warmupSeconds ?? 0
     // The reference first: measureShape calibrates on it and takes ratios against it.
     const targets = [reference, ...present.filter((s) => s !== reference)].map(helloTarget)
     // Native servers (nghttpd, h2o, nginx) when installed; the smoke run keeps to the two of ours.
@@ -401,6 +425,7 @@ export async function runH2loadBench(opts: BenchOptions): Promise<H2loadBenchRes
       const measured = await measureShape(targets, shape, env, {
         rounds,
         seconds,
+        warmupSeconds,
         label,
         ...(opts.smoke ? { smoke: true } : {}),
       })
@@ -422,7 +447,7 @@ export const spread = (range: [number, number] | undefined, digits = 0) =>
 export function formatH2loadResult(r: H2loadBenchResult): string {
   if (r.skipped !== undefined) return `Skipped: ${r.skipped}.`
   const lines = [
-    `${r.h2load ?? 'h2load'}; median of ${r.rounds} alternating runs per server, a fresh server per run` +
+    `${r.h2load ?? 'h2load'}; median of ${r.rounds} alternating runs per server, a fresh server per run${r.warmupSeconds ? `, warmed up for ${r.warmupSeconds} s` : ''}` +
       `${r.pinned ? ', server on CPU 0 and h2load on CPU 1' : ' (not pinned to CPUs)'}.` +
       ' req/s is the median with the min–max of the runs. MB/s counts all bytes on the wire; RSS is the server' +
       ' process peak (VmHWM; for ours and node:http2 it includes the tsx loader).' +
