@@ -10,6 +10,11 @@ const hostPort = z
   .string()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080')
 
+/** A path prefix: "/" then printable ASCII (it becomes part of the :path we send, unchecked: forwarding.ts). */
+const PATH_PREFIX = /^\/[\x21-\x7e]*$/
+const PATH_PREFIX_MESSAGE =
+  'expected a path starting with "/" (printable ASCII, no spaces; percent-encode the rest)'
+
 const positiveInt = z.number().int().positive()
 const milliseconds = z.number().int().nonnegative()
 
@@ -90,13 +95,13 @@ const upstreamSchema = z
 const routeSchema = z
   .object({
     /** Path prefix the route matches (the longest matching prefix wins). */
-    prefix: z.string().startsWith('/'),
+    prefix: z.string().regex(PATH_PREFIX, PATH_PREFIX_MESSAGE),
     /** Only for requests to this host (`:authority` / `Host`, port ignored). */
     host: z.string().optional(),
     /** Name of an entry of `upstreams`. */
     upstream: z.string(),
     /** Replace the matched prefix with this one before forwarding (default: forward the path as is). */
-    rewritePrefix: z.string().startsWith('/').optional(),
+    rewritePrefix: z.string().regex(PATH_PREFIX, PATH_PREFIX_MESSAGE).optional(),
     /**
      * RFC 9218 priority of this route's requests that carry no `priority` header: orders the responses on
      * the client's connection (when it is scheduled by urgency) and is sent upstream as a `priority` header.

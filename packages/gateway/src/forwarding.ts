@@ -1,6 +1,12 @@
 /**
  * What a proxy changes in a message's header section on the way through (RFC 9110 §7.6): hop-by-hop
  * fields go, forwarding fields are added, and the request is addressed to the upstream.
+ *
+ * Every field that leaves is valid (RFC 9113 §8.2.1), which is why the gateway's HTTP/2 connections skip the
+ * engine's outgoing character scan (`checkOutgoingFields: false`): a forwarded field was checked when it
+ * arrived (by our HPACK decoder, or node:http's parser, whose names we lowercase), and the ones added here are
+ * valid by construction: addresses and a scheme, a request id that matches REQUEST_ID or is a UUID, a
+ * bearer secret checked when the routes are compiled, paths and prefixes the config schema allows.
  */
 import { randomUUID } from 'node:crypto'
 

@@ -54,6 +54,9 @@ function sessionOptions(config: GatewayConfig, gateway: Gateway): ServerOptions 
       // A route's default urgency for requests that carry none (priority.ts).
       defaultPriority: (request) => gateway.defaultPriority(request.path, request.authority),
       limits: { maxHeaderListSize: h2.maxHeaderListSize },
+      // What we send clients is the upstream's response, whose fields our decoder checked (RFC 9113
+      // §8.2.1) as they arrived, plus fields we make valid ourselves: no second scan (see forwarding.ts).
+      checkOutgoingFields: false,
     },
   }
 }

@@ -84,6 +84,9 @@ export class UpstreamPool extends EventEmitter {
       connection: {
         connectionWindowSize: config.connectionWindow,
         settings: { initialWindowSize: config.streamWindow, enablePush: false },
+        // Requests carry the client's fields, checked on arrival (by our decoder, or node:http's parser),
+        // and the ones we add, valid by construction: no second scan (see forwarding.ts).
+        checkOutgoingFields: false,
       },
     }
   }

@@ -213,9 +213,13 @@ export class Gateway extends EventEmitter {
   }
 
   #route(path: string, authority: string | undefined): CompiledRoute | undefined {
-    const host = authority?.replace(/:\d+$/, '').toLowerCase()
+    // The host is worked out only if some route names one (most configurations route by path alone).
+    let host: string | undefined
     for (const route of this.#routes) {
-      if (route.config.host !== undefined && route.config.host.toLowerCase() !== host) continue
+      if (route.config.host !== undefined) {
+        host ??= authority?.replace(/:\d+$/, '').toLowerCase() ?? ''
+        if (route.config.host.toLowerCase() !== host) continue
+      }
       if (path.startsWith(route.config.prefix)) return route
     }
     return undefined
@@ -598,6 +602,15 @@ function compileRoutes(config: GatewayConfig): CompiledRoute[] {
           const secret = process.env[auth.bearerFromEnv]
           if (secret === undefined || secret === '') {
             throw new Error(`route ${route.prefix}: environment variable ${auth.bearerFromEnv} is not set`)
+          }
+          // It goes upstream in a header field, unchecked on the way out (see forwarding.ts): printable
+          // ASCII only (RFC 6750 §2.1's b64token is narrower still). A trailing newline from a secrets file
+          // is the usual culprit.
+          if (!/^[\x21-\x7e]+$/.test(secret)) {
+            throw new Error(
+              `route ${route.prefix}: environment variable ${auth.bearerFromEnv} must be printable ASCII ` +
+                'without spaces or line breaks (it is sent as a bearer token)',
+            )
           }
           authorization = `Bearer ${secret}`
         }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ConfigError, parseConfig } from '../src/config.js'
+import { Gateway } from '../src/proxy.js'
 
 const minimal = {
   listen: '127.0.0.1:8080',
@@ -49,6 +50,13 @@ describe('configuration', () => {
     expect(errorOf({ ...minimal, routes: [{ prefix: '/v1/', upstream: 'nope' }] })).toMatch(
       /routes\.0\.upstream: no upstream named "nope" \(known: openai\)/,
     )
+    // Prefixes become part of the :path sent upstream, which is not scanned again on the way out.
+    expect(errorOf({ ...minimal, routes: [{ prefix: '/v 1/', upstream: 'openai' }] })).toMatch(
+      /routes\.0\.prefix: expected a path starting with "\/"/,
+    )
+    expect(
+      errorOf({ ...minimal, routes: [{ prefix: '/v1/', rewritePrefix: '/a\r\n', upstream: 'openai' }] }),
+    ).toMatch(/routes\.0\.rewritePrefix/)
     expect(errorOf({ ...minimal, upstreams: { openai: { url: 'ftp://x' } } })).toMatch(
       /upstreams\.openai\.url/,
     )
@@ -96,5 +104,28 @@ describe('the h2ts-gateway binary', () => {
     expect(r.status).toBe(0)
     expect(r.stdout).toContain('Hello from the h2ts mock model. You said: hi')
     expect(r.stdout).toMatch(/"outcome":"ok"/)
+  })
+})
+
+describe('route credentials', () => {
+  const withBearer = (name: string) =>
+    parseConfig({
+      ...minimal,
+      routes: [{ prefix: '/v1/', upstream: 'openai', auth: { bearerFromEnv: name } }],
+    })
+
+  it('a bearer secret that could not travel in a header field is refused at start, naming the variable', () => {
+    const variable = 'H2TS_TEST_SECRET'
+    process.env[variable] = 'sk-test\n'
+    try {
+      expect(() => new Gateway(withBearer(variable))).toThrow(
+        /route \/v1\/: environment variable H2TS_TEST_SECRET must be printable ASCII/,
+      )
+      process.env[variable] = 'sk-test'
+      const gateway = new Gateway(withBearer(variable))
+      gateway.close()
+    } finally {
+      delete process.env[variable]
+    }
   })
 })

@@ -30,6 +30,20 @@ export interface DecoderOptions {
   maxHeaderListSize?: number
   /** Longest string literal, encoded or decoded; a longer one is a fatal error. Default: maxHeaderListSize. */
   maxStringLength?: number
+  /**
+   * Checks decoded fields (e.g. HTTP/2's character rules, RFC 9113 §8.2.1), returning a reason when a field
+   * is not acceptable. It runs only on fields that arrive as literals: static table entries are not checked,
+   * and a dynamic table entry keeps the verdict it got when it was inserted, so a field sent again by index
+   * costs no second check. A rejected field does not stop decoding (the table must stay in step with the
+   * peer's); the block's first rejection is `lastFieldProblem`.
+   */
+  checkField?: (name: string, value: string) => string | undefined
+}
+
+/** A field `checkField` rejected: its name and the reason the check gave. */
+export interface FieldProblem {
+  readonly name: string
+  readonly reason: string
 }
 
 const DEFAULT_TABLE_SIZE = 4096
@@ -52,6 +66,8 @@ export class Decoder {
   #failure: HpackError | undefined
   /** Where the last #string() call ended. */
   #stringEnd = 0
+  readonly #checkField: ((name: string, value: string) => string | undefined) | undefined
+  #fieldProblem: FieldProblem | undefined
 
   constructor(options: DecoderOptions = {}) {
     const tableSize = options.maxTableSize ?? DEFAULT_TABLE_SIZE
@@ -61,6 +77,12 @@ export class Decoder {
     this.#lowestLimit = tableSize
     this.#maxHeaderListSize = options.maxHeaderListSize ?? DEFAULT_MAX_HEADER_LIST_SIZE
     this.#maxStringLength = options.maxStringLength ?? this.#maxHeaderListSize
+    this.#checkField = options.checkField
+  }
+
+  /** The last decoded block's first field that `checkField` rejected, if any. */
+  get lastFieldProblem(): FieldProblem | undefined {
+    return this.#fieldProblem
   }
 
   /**
@@ -124,8 +146,10 @@ export class Decoder {
 
   #decode(block: Uint8Array, out: Array<[string, string]>, markNeverIndexed: boolean): void {
     const table = this.#table
+    const check = this.#checkField
     const end = block.length
     let pos = 0
+    this.#fieldProblem = undefined
 
     // §4.2: size updates come first. If our limit dropped below the capacity, one of them must bring the
     // table down to (at most) the smallest limit we set since the previous block.
@@ -181,6 +205,8 @@ export class Decoder {
           if (i > table.length) throw this.#outOfRange(index, pos)
           name = table.nameAt(i)
           value = table.valueAt(i)
+          const note = table.noteAt(i)
+          if (note !== undefined) this.#noteProblem(name, note)
         }
       } else {
         // §6.2 Literal Header Field: 01 incremental indexing (6-bit index), 0000 without indexing and
@@ -209,7 +235,9 @@ export class Decoder {
         }
         value = this.#string(block, pos, end)
         pos = this.#stringEnd
-        if (incremental) table.add(name, value)
+        const problem = check === undefined ? undefined : check(name, value)
+        if (problem !== undefined) this.#noteProblem(name, problem)
+        if (incremental) table.add(name, value, problem)
       }
       // The list limit is checked as fields arrive; past it, decoding goes on (the table must stay in
       // step) but nothing more is kept, so a small block that expands hugely costs no memory.
@@ -231,6 +259,10 @@ export class Decoder {
         end,
       )
     }
+  }
+
+  #noteProblem(name: string, reason: string): void {
+    this.#fieldProblem ??= { name, reason }
   }
 
   /** Reads a string literal (§5.2) at block[pos]; sets #stringEnd. */

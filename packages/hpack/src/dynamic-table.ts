@@ -18,6 +18,8 @@ export function checkSize(what: string, size: number): void {
 export class DynamicTable {
   #names: string[] = new Array(16)
   #values: string[] = new Array(16)
+  /** A note kept with each entry (the decoder's verdict on the field); undefined for most. */
+  #notes: Array<string | undefined> = new Array(16)
   #mask = 15
   /** Id of the oldest live entry. */
   oldestId = 0
@@ -45,12 +47,17 @@ export class DynamicTable {
     return this.#values[(this.nextId - i) & this.#mask]!
   }
 
+  /** The note the entry at dynamic index `i` was added with. */
+  noteAt(i: number): string | undefined {
+    return this.#notes[(this.nextId - i) & this.#mask]
+  }
+
   nameOf(id: number): string {
     return this.#names[id & this.#mask]!
   }
 
-  /** Adds a field as the newest entry, evicting as §4.4 says. */
-  add(name: string, value: string): void {
+  /** Adds a field as the newest entry (with an optional note), evicting as §4.4 says. */
+  add(name: string, value: string, note?: string): void {
     const entrySize = name.length + value.length + ENTRY_OVERHEAD
     // §4.4: an entry larger than the whole table empties it and is not added.
     if (entrySize > this.capacity) {
@@ -62,6 +69,7 @@ export class DynamicTable {
     const slot = this.nextId & this.#mask
     this.#names[slot] = name
     this.#values[slot] = value
+    this.#notes[slot] = note
     this.nextId++
     this.size += entrySize
     this.onAdd(this.nextId - 1, name, value)
@@ -81,6 +89,7 @@ export class DynamicTable {
     // Drop the references so evicted strings can be collected.
     this.#names[slot] = ''
     this.#values[slot] = ''
+    this.#notes[slot] = undefined
     this.onEvict(this.oldestId, name, value)
     this.oldestId++
   }
@@ -94,12 +103,15 @@ export class DynamicTable {
     const size = (oldMask + 1) * 2
     const names = new Array<string>(size)
     const values = new Array<string>(size)
+    const notes = new Array<string | undefined>(size)
     for (let id = this.oldestId; id < this.nextId; id++) {
       names[id & (size - 1)] = this.#names[id & oldMask]!
       values[id & (size - 1)] = this.#values[id & oldMask]!
+      notes[id & (size - 1)] = this.#notes[id & oldMask]
     }
     this.#names = names
     this.#values = values
+    this.#notes = notes
     this.#mask = size - 1
   }
 }

@@ -1,7 +1,7 @@
 /**
  * @h2ts/hpack — HPACK, the header compression of HTTP/2 (RFC 7541). No dependencies, no Node APIs.
  */
-export { Decoder, type DecoderOptions, type HeaderField } from './decoder.js'
+export { Decoder, type DecoderOptions, type FieldProblem, type HeaderField } from './decoder.js'
 export { ENTRY_OVERHEAD } from './dynamic-table.js'
 export {
   defaultIndexPolicy,

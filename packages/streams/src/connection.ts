@@ -36,12 +36,14 @@ import {
   type SettingsFrame,
   type WindowUpdateFrame,
 } from '@h2ts/frames'
-import { Decoder, Encoder, type HeaderField, isHpackError } from '@h2ts/hpack'
+import { Decoder, Encoder, type FieldProblem, type HeaderField, isHpackError } from '@h2ts/hpack'
 import { RateBudget } from './budget.js'
 import { ConnectionError, StreamError, UsageError } from './errors.js'
 import type { ConnectionEvent, HeadersKind } from './events.js'
 import {
   type Fields,
+  fieldError,
+  fieldProblem,
   type RequestHead,
   validateRequest,
   validateResponse,
@@ -201,6 +203,13 @@ export interface ConnectionOptions {
    * hundreds of streams in its first flight gets most of them refused.
    */
   initialPeerMaxConcurrentStreams?: number
+  /**
+   * Check the characters of the header fields we send (RFC 9113 §8.2.1), refusing a malformed section with
+   * a UsageError (default true). The structure (pseudo-header fields, connection-specific fields) is checked
+   * either way. A proxy that forwards fields it received (which the decoder checked) and adds only fields it
+   * made valid itself may turn this off: the check costs a scan of every name and value.
+   */
+  checkOutgoingFields?: boolean
 }
 
 /** Our settings by default: a server allows 100 concurrent streams; a client refuses server push. */
@@ -308,6 +317,9 @@ export class Connection {
   #schedulerPending: boolean
   readonly #decoder: FrameDecoder
   readonly #hpackIn: Decoder
+  readonly #checkOutgoing: boolean
+  /** The first field of the header block being applied that breaks §8.2.1, as the decoder found it. */
+  #fieldProblem: FieldProblem | undefined
   readonly #hpackOut = new Encoder()
   /** Running totals for metrics; read them at any time, never reset by the engine. */
   readonly stats: ConnectionStats = {
@@ -387,6 +399,7 @@ export class Connection {
     this.role = options.role
     this.#defaultPriority = options.defaultPriority
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
+    this.#checkOutgoing = options.checkOutgoingFields ?? true
     this.#recentlyReset = new RecentIds(this.#limits.maxRecentlyReset)
     this.#skipped = new SkippedIds(this.#limits.maxRecentlyReset)
     this.#resetByPeer = new RecentIds(this.#limits.maxRecentlyReset)
@@ -428,6 +441,9 @@ export class Connection {
       // that would end the connection: the block size limit already bounds what one string can be (a Huffman
       // string decodes to at most 8/5 of its bytes).
       maxStringLength: Math.ceil((this.#limits.maxHeaderBlockSize * 8) / 5),
+      // §8.2.1's character rules, checked as fields are decoded: a field the peer sends again by index
+      // (most of them, on a busy connection) keeps the verdict it got the first time.
+      checkField: fieldProblem,
     })
 
     // §3.4: a client starts with the preface; both sides then send SETTINGS first.
@@ -820,9 +836,11 @@ export class Connection {
     let tooLarge = false
     try {
       fields = this.#hpackIn.decodeFields(bytes)
+      this.#fieldProblem = this.#hpackIn.lastFieldProblem
       this.stats.headerBytesReceived.encoded += bytes.length
       this.stats.headerBytesReceived.raw += this.#hpackIn.lastHeaderListSize
     } catch (error) {
+      this.#fieldProblem = undefined
       if (!isHpackError(error)) throw error
       // §4.3: an HPACK failure leaves the tables out of step: the connection cannot go on.
       if (error.fatal)
@@ -908,8 +926,9 @@ export class Connection {
       return
     }
     try {
+      if (this.#fieldProblem !== undefined) throw fieldError(id, this.#fieldProblem)
       if (this.role === 'client' && !stream.gotHeaders) {
-        const response = validateResponse(id, fields)
+        const response = validateResponse(id, fields, false)
         const informational = response.status < 200
         if (informational && endStream) {
           throw new StreamError(
@@ -951,7 +970,7 @@ export class Connection {
             'trailers-without-end-stream',
             'trailers without END_STREAM',
           )
-        validateTrailers(id, fields)
+        validateTrailers(id, fields, false)
         if (stream.contentLength !== undefined && stream.received !== stream.contentLength) {
           throw new StreamError(
             id,
@@ -1042,7 +1061,8 @@ export class Connection {
     }
     let request: ReturnType<typeof validateRequest>
     try {
-      request = validateRequest(id, fields, this.#local.enableConnectProtocol)
+      if (this.#fieldProblem !== undefined) throw fieldError(id, this.#fieldProblem)
+      request = validateRequest(id, fields, this.#local.enableConnectProtocol, false)
     } catch (error) {
       if (!(error instanceof StreamError)) throw error
       refuse(error.code, error.reason, error.message)
@@ -1139,7 +1159,8 @@ export class Connection {
       if (tooLarge) {
         throw new StreamError(promisedId, ErrorCode.ENHANCE_YOUR_CALM, 'header-list-too-large', 'too large')
       }
-      request = validateRequest(promisedId, fields, false)
+      if (this.#fieldProblem !== undefined) throw fieldError(promisedId, this.#fieldProblem)
+      request = validateRequest(promisedId, fields, false, false)
       // §8.4.1: a promised request is safe and cacheable, and carries no content.
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         throw new StreamError(promisedId, ErrorCode.PROTOCOL_ERROR, 'push-unsafe-method', request.method)
@@ -1452,7 +1473,9 @@ export class Connection {
         'no stream ids left on this connection (§5.1.1): open a new one',
       )
     }
-    const head = usage(() => validateRequest(this.#nextLocalId, fields, this.#remote.enableConnectProtocol))
+    const head = usage(() =>
+      validateRequest(this.#nextLocalId, fields, this.#remote.enableConnectProtocol, this.#checkOutgoing),
+    )
     const id = this.#nextLocalId
     this.#nextLocalId += 2
     const stream = this.#newStream(id)
@@ -1471,8 +1494,9 @@ export class Connection {
     this.#assertOpen()
     const stream = this.#writable(streamId)
     const first = fields[0]
-    if (first !== undefined && first[0] === ':status') usage(() => validateResponse(streamId, fields))
-    else usage(() => validateTrailers(streamId, fields))
+    const scan = this.#checkOutgoing
+    if (first !== undefined && first[0] === ':status') usage(() => validateResponse(streamId, fields, scan))
+    else usage(() => validateTrailers(streamId, fields, scan))
     this.#enqueue(stream, { kind: 'headers', fields: [...fields], endStream: options.endStream === true })
   }
 
@@ -1532,7 +1556,7 @@ export class Connection {
     if (this.#nextLocalId > MAX_STREAM_ID) {
       throw new UsageError('stream-ids-exhausted', 'no stream ids left on this connection (§5.1.1)')
     }
-    const head = usage(() => validateRequest(this.#nextLocalId, fields, false))
+    const head = usage(() => validateRequest(this.#nextLocalId, fields, false, this.#checkOutgoing))
     if (head.method !== 'GET' && head.method !== 'HEAD') {
       throw new UsageError(
         'push-unsafe-method',

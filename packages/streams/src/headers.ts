@@ -5,7 +5,7 @@
  * Fields are [name, value] pairs of latin1 byte strings, as @h2ts/hpack produces them.
  */
 import { ErrorCode } from '@h2ts/frames'
-import type { HeaderField } from '@h2ts/hpack'
+import type { FieldProblem, HeaderField } from '@h2ts/hpack'
 import { StreamError } from './errors.js'
 
 export type Fields = ReadonlyArray<HeaderField>
@@ -70,7 +70,15 @@ export function fieldProblem(name: string, value: string): string | undefined {
 /** §8.2.1 for one field of any section: throws the malformed-message StreamError. */
 function checkCharacters(streamId: number, name: string, value: string): void {
   const problem = fieldProblem(name, value)
-  if (problem !== undefined) throw malformed(streamId, problem, `field "${name}" is not valid (§8.2.1)`)
+  if (problem !== undefined) throw fieldError(streamId, { name, reason: problem })
+}
+
+/**
+ * The malformed-message error for a field that breaks §8.2.1: found here, or by the HPACK decoder, which
+ * checks received fields with `fieldProblem` as it decodes them (and a field sent again by index not twice).
+ */
+export function fieldError(streamId: number, problem: FieldProblem): StreamError {
+  return malformed(streamId, problem.reason, `field "${problem.name}" is not valid (§8.2.1)`)
 }
 
 /** Regular (non-pseudo) field rules shared by requests, responses and trailers. */
@@ -97,8 +105,16 @@ function parseContentLength(streamId: number, value: string, previous: number | 
   return n
 }
 
-/** Validates a request header section (§8.3.1). Throws a StreamError (PROTOCOL_ERROR) if malformed. */
-export function validateRequest(streamId: number, fields: Fields, connectProtocol: boolean): RequestHead {
+/**
+ * Validates a request header section (§8.3.1). Throws a StreamError (PROTOCOL_ERROR) if malformed. With
+ * `scan` false the characters (§8.2.1) are taken as checked already (by the HPACK decoder).
+ */
+export function validateRequest(
+  streamId: number,
+  fields: Fields,
+  connectProtocol: boolean,
+  scan = true,
+): RequestHead {
   let method: string | undefined
   let scheme: string | undefined
   let authority: string | undefined
@@ -108,7 +124,7 @@ export function validateRequest(streamId: number, fields: Fields, connectProtoco
   let contentLength: number | undefined
   let regular = false
   for (const [name, value] of fields) {
-    checkCharacters(streamId, name, value)
+    if (scan) checkCharacters(streamId, name, value)
     if (name.charCodeAt(0) === 0x3a) {
       // §8.3: pseudo-header fields come first, once each, and only the defined ones.
       if (regular) throw malformed(streamId, 'pseudo-header-after-field', `${name} after a regular field`)
@@ -189,13 +205,13 @@ export function validateRequest(streamId: number, fields: Fields, connectProtoco
   return { method, scheme, authority, path, protocol, contentLength }
 }
 
-/** Validates a response header section (§8.3.2), informational or final. */
-export function validateResponse(streamId: number, fields: Fields): ResponseHead {
+/** Validates a response header section (§8.3.2), informational or final; `scan` as for requests. */
+export function validateResponse(streamId: number, fields: Fields, scan = true): ResponseHead {
   let status: number | undefined
   let contentLength: number | undefined
   let regular = false
   for (const [name, value] of fields) {
-    checkCharacters(streamId, name, value)
+    if (scan) checkCharacters(streamId, name, value)
     if (name.charCodeAt(0) === 0x3a) {
       if (regular) throw malformed(streamId, 'pseudo-header-after-field', `${name} after a regular field`)
       if (name !== ':status')
@@ -215,10 +231,10 @@ export function validateResponse(streamId: number, fields: Fields): ResponseHead
   return { status, contentLength }
 }
 
-/** Validates a trailer section (§8.1): no pseudo-header fields. */
-export function validateTrailers(streamId: number, fields: Fields): void {
+/** Validates a trailer section (§8.1): no pseudo-header fields; `scan` as for requests. */
+export function validateTrailers(streamId: number, fields: Fields, scan = true): void {
   for (const [name, value] of fields) {
-    checkCharacters(streamId, name, value)
+    if (scan) checkCharacters(streamId, name, value)
     if (name.charCodeAt(0) === 0x3a)
       throw malformed(streamId, 'pseudo-header-in-trailers', `${name} in trailers`)
     checkRegular(streamId, name, value)

@@ -74,6 +74,12 @@ export function headersToObject(fields: readonly HeaderField[], skipPseudo = fal
  * (fields the caller puts first, e.g. `:status`).
  */
 export function toFields(headers: OutgoingHeaders, leading?: HeaderField): HeaderField[] {
+  if (Array.isArray(headers) && isInOrder(headers as ReadonlyArray<HeaderField>)) {
+    // The usual case for a list (a proxy passing on what it received): taken as it is, with no copy here
+    // (the engine keeps its own copy of what it queues).
+    const fields = headers as HeaderField[]
+    return leading === undefined ? fields : [leading, ...fields]
+  }
   const regular: HeaderField[] = []
   let pseudo: HeaderField[] | undefined
   const add = (field: HeaderField) => {
@@ -109,6 +115,21 @@ export function toFields(headers: OutgoingHeaders, leading?: HeaderField): Heade
 
 function defaultFlushTiming(role: ConnectionOptions['role']): 'microtask' | 'immediate' {
   return role === 'client' ? 'immediate' : 'microtask'
+}
+
+/** Lowercase names, pseudo-header fields first: a list toFields can pass on as it is. */
+function isInOrder(fields: ReadonlyArray<HeaderField>): boolean {
+  let regular = false
+  for (let i = 0; i < fields.length; i++) {
+    const name = fields[i]![0]
+    if (name.charCodeAt(0) === 0x3a) {
+      if (regular) return false
+    } else {
+      regular = true
+    }
+    if (lowerCase(name) !== name) return false
+  }
+  return true
 }
 
 /** The same bytes as a Buffer, without a copy (and without a new object when they are one already). */

@@ -4,7 +4,15 @@
 import { ErrorCode } from '@h2ts/frames'
 import type { HeaderField } from '@h2ts/hpack'
 import { describe, expect, it } from 'vitest'
-import { data, type Fields, headers, ofType, requestFields, serverUnderTest } from '../support/frames.js'
+import {
+  clientUnderTest,
+  data,
+  type Fields,
+  headers,
+  ofType,
+  requestFields,
+  serverUnderTest,
+} from '../support/frames.js'
 
 const base = requestFields('GET', '/')
 
@@ -72,6 +80,24 @@ describe('8.2 fields', () => {
     ['trailing tab', 'a\t'],
   ])('8.2.1 a field value with %s → RST_STREAM PROTOCOL_ERROR', (_, value) => {
     expectMalformed(withField(['x-v', value]))
+  })
+
+  it('8.2.1 a bad field sent again by index (its dynamic table entry) is still malformed', () => {
+    // The decoder checks characters when a literal arrives and keeps the verdict with the table entry: a
+    // rejected request still adds its fields to the table (HPACK must stay in step), so a later request
+    // that refers to the entry must be refused too, without the field being sent as a literal again.
+    const t = serverUnderTest()
+    const bad = withField(['x-v', 'a\rb'])
+    t.send(headers(1).fields(bad).eos())
+    t.expectRst(1, ErrorCode.PROTOCOL_ERROR)
+    const block = t.encodeBlock(bad)
+    // Every field of the second block is an indexed representation (§6.1): one byte each here.
+    expect(block.length).toBe(bad.length)
+    const events = t.send(headers(3).block(block).eos())
+    expect(ofType(events, 'headersReceived')).toEqual([])
+    t.expectRst(3, ErrorCode.PROTOCOL_ERROR)
+    expect(ofType(t.send(headers(5).fields(base).eos()), 'headersReceived')).toHaveLength(1)
+    t.expectNothing()
   })
 
   it.each(['connection', 'proxy-connection', 'keep-alive', 'transfer-encoding', 'upgrade'])(
@@ -294,5 +320,38 @@ describe('8.1 message framing', () => {
     const events = t.send(headers(1).fields(withField(['X-Bad', '1'])), data(1, 'body').eos())
     expect(ofType(events, 'dataReceived')).toEqual([])
     t.expectRst(1, ErrorCode.PROTOCOL_ERROR)
+  })
+})
+
+describe('8.2.1 on what we send', () => {
+  const badValue = ['x-v', 'a\rb'] as const
+
+  it('a request or response with a malformed field is refused with a UsageError, and nothing is sent', () => {
+    const client = clientUnderTest()
+    expect(() => client.conn.request([...requestFields('GET', '/'), badValue])).toThrow(
+      expect.objectContaining({ reason: 'invalid-field-value' }),
+    )
+    client.expectNothing()
+    const server = serverUnderTest()
+    server.send(headers(1).fields(base).eos())
+    server.read()
+    expect(() =>
+      server.conn.sendHeaders(1, [
+        [':status', '200'],
+        ['X-Upper', '1'],
+      ]),
+    ).toThrow(expect.objectContaining({ reason: 'uppercase-field-name' }))
+    server.expectNothing()
+  })
+
+  it('checkOutgoingFields: false leaves the characters to the caller; the structure is still checked', () => {
+    const client = clientUnderTest({ checkOutgoingFields: false })
+    client.conn.request([...requestFields('GET', '/'), badValue], { endStream: true })
+    const [frame] = client.read()
+    expect(frame?.fields).toContainEqual([...badValue])
+    // Not characters: a pseudo-header field after a regular one is still refused.
+    expect(() => client.conn.request([['x-a', '1'], ...requestFields('GET', '/')])).toThrow(
+      expect.objectContaining({ reason: 'pseudo-header-after-field' }),
+    )
   })
 })
