@@ -35,8 +35,16 @@ export interface EncoderOptions {
   indexPolicy?: IndexPolicy
 }
 
-/** Decides whether to index a field; `tableCapacity` is the dynamic table's current maximum size. */
-export type IndexPolicy = (name: string, value: string, tableCapacity: number) => boolean
+/**
+ * Decides whether to index a field; `tableCapacity` is the dynamic table's current maximum size, and
+ * `nameInTable` whether some table entry (static or dynamic) has the name, so it can be sent by index.
+ */
+export type IndexPolicy = (
+  name: string,
+  value: string,
+  tableCapacity: number,
+  nameInTable: boolean,
+) => boolean
 
 const PROTOCOL_INITIAL_TABLE_SIZE = 4096
 const SLAB_SIZE = 16384
@@ -178,7 +186,7 @@ export class Encoder {
       }
       // A static name index is never larger than a dynamic one, so it never encodes longer.
       const nameIndex = known?.index ?? -found
-      if (this.#indexPolicy(name, value, table.capacity)) {
+      if (this.#indexPolicy(name, value, table.capacity, nameIndex !== 0)) {
         this.#literal(0x40, 6, nameIndex, name, value) // §6.2.1
         table.add(name, value)
       } else {
@@ -249,10 +257,19 @@ export class Encoder {
 
 /**
  * Index a field unless its value changes with nearly every message (indexing it would evict entries that get
- * reused, for an entry that would not be), or it would take up most of the table and flush it.
+ * reused, for an entry that would not be), or it would take up most of the table and flush it. A field of
+ * the first kind is indexed once when no entry has its name (an `x-request-id` in no table): later ones
+ * then send the name by index rather than spelled out, one entry for a dozen bytes per message.
  */
-export function defaultIndexPolicy(name: string, value: string, tableCapacity: number): boolean {
-  return !NOT_INDEXED.has(name) && name.length + value.length + ENTRY_OVERHEAD <= (tableCapacity * 3) / 4
+export function defaultIndexPolicy(
+  name: string,
+  value: string,
+  tableCapacity: number,
+  nameInTable = true,
+): boolean {
+  const size = name.length + value.length + ENTRY_OVERHEAD
+  if (NOT_INDEXED.has(name)) return !nameInTable && size <= tableCapacity / 8
+  return size <= (tableCapacity * 3) / 4
 }
 
 /** §7.1.3: credentials are never indexed, so they cannot be probed through compression ratios. */

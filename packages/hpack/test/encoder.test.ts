@@ -61,6 +61,24 @@ describe('indexing', () => {
     expect(e.tableLength).toBe(0)
   })
 
+  it('a volatile field whose name is in no table is indexed once; later ones send the name by index', () => {
+    const e = new Encoder({ huffman: 'never' })
+    const d = new Decoder()
+    const ids = ['0b6f9c1e-1', '0b6f9c1e-2', '0b6f9c1e-3']
+    const blocks = ids.map((id) => e.encode([['x-request-id', id]]).slice())
+    // The first: literal with incremental indexing and a new name (§6.2.1).
+    const raw = (text: string) => toHex(Buffer.from(text, 'latin1'))
+    expect(toHex(blocks[0]!)).toBe(`400c${raw('x-request-id')}0a${raw('0b6f9c1e-1')}`)
+    // The next ones: literal without indexing, name from dynamic index 62 (§6.2.2: 0000 + 4-bit prefix 15,
+    // then 62 - 15 = 47 = 0x2f), value spelled out; the table keeps the one entry.
+    expect(toHex(blocks[1]!)).toBe(`0f2f0a${raw('0b6f9c1e-2')}`)
+    expect(e.tableLength).toBe(1)
+    expect(blocks.map((b) => d.decode(b))).toEqual(ids.map((id) => [['x-request-id', id]]))
+    // A name in the static table (:path) is never indexed: the name is referenced there.
+    expect(firstByte([[':path', '/a']], e) & 0xf0).toBe(0x00)
+    expect(e.tableLength).toBe(1)
+  })
+
   it('a field larger than 3/4 of the table is not indexed, so it does not flush the table', () => {
     const e = new Encoder({ maxTableSize: 256 })
     e.encode([['x-keep', 'me']])
