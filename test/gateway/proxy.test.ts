@@ -8,7 +8,7 @@ import * as http2 from 'node:http2'
 import * as https from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import * as net from 'node:net'
-import { encodeFrame, Flags, FrameType } from '@h2ts/frames'
+import { clientPreface, encodeFrame, Flags, FrameDecoder, FrameType, isFrameError } from '@h2ts/frames'
 import {
   type GatewayConfigInput,
   parseConfig,
@@ -17,6 +17,7 @@ import {
   startGateway,
   startMockUpstream,
 } from '@h2ts/gateway'
+import { Encoder } from '@h2ts/hpack'
 import { createServer } from '@h2ts/streams/node'
 import { afterEach, describe, expect, it } from 'vitest'
 import { makeTempDir, writeTempFile } from '../support/peers.js'
@@ -254,6 +255,67 @@ describe('streaming', () => {
     }
     expect(seen['te']).toBe('trailers')
     expect(bodySeen).toBe('payloadh1 body')
+  })
+})
+
+/** GETs `path` over a raw connection and returns the frames of stream 1 as [type, flags, length]. */
+async function rawGet(url: string, path: string): Promise<Array<[number, number, number]>> {
+  const { hostname, port } = new URL(url)
+  const socket = net.connect(Number(port), hostname)
+  cleanups.push(() => {
+    socket.destroy()
+  })
+  await new Promise((resolve) => socket.once('connect', resolve))
+  const block = new Encoder().encode([
+    [':method', 'GET'],
+    [':scheme', 'http'],
+    [':authority', 'x'],
+    [':path', path],
+  ])
+  socket.write(clientPreface())
+  socket.write(encodeFrame({ type: FrameType.SETTINGS, flags: 0, streamId: 0, settings: [] }))
+  socket.write(
+    encodeFrame({
+      type: FrameType.HEADERS,
+      flags: Flags.END_HEADERS | Flags.END_STREAM,
+      streamId: 1,
+      fragment: block,
+    }),
+  )
+  const decoder = new FrameDecoder({ preface: 'server' })
+  const frames: Array<[number, number, number]> = []
+  return new Promise((resolve, reject) => {
+    socket.on('error', reject)
+    socket.on('data', (chunk: Buffer) => {
+      for (const item of decoder.push(chunk)) {
+        if (isFrameError(item)) return reject(item)
+        if (item.streamId !== 1) continue
+        const length = 'data' in item ? item.data.length : 'fragment' in item ? item.fragment.length : 0
+        frames.push([item.type, item.flags & (Flags.END_STREAM | Flags.END_HEADERS), length])
+        if (item.flags & Flags.END_STREAM || item.type === FrameType.RST_STREAM) resolve(frames)
+      }
+    })
+  })
+}
+
+describe('what the client receives, frame by frame', () => {
+  it('a short body goes in the DATA frame that ends the stream; an empty one ends with the headers', async () => {
+    const up = await upstream((stream, headers) => {
+      if (headers[':path'] === '/empty') stream.respond({ ':status': 204 }, { endStream: true })
+      else {
+        stream.respond({ ':status': 200 })
+        stream.end('hello')
+      }
+    })
+    const gw = await gateway(up.url)
+    const headersOnly = Flags.END_HEADERS
+    expect(await rawGet(gw.url, '/hello')).toEqual([
+      [FrameType.HEADERS, headersOnly, expect.any(Number)],
+      [FrameType.DATA, Flags.END_STREAM, 5],
+    ])
+    expect(await rawGet(gw.url, '/empty')).toEqual([
+      [FrameType.HEADERS, headersOnly | Flags.END_STREAM, expect.any(Number)],
+    ])
   })
 })
 

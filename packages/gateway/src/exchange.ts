@@ -29,8 +29,11 @@ export interface Exchange {
   respond(status: number, fields: readonly Field[], endStream?: boolean): void
   /** The response body: write with backpressure, then `finish`. */
   readonly out: Writable
-  /** Ends the response, with trailers when there are any. */
-  finish(trailers?: readonly Field[]): void
+  /**
+   * Ends the response, with trailers when there are any; `last`, the body's last bytes, go out with the end
+   * (HTTP/2: in the DATA frame that carries END_STREAM, not in one of their own before an empty one).
+   */
+  finish(trailers?: readonly Field[], last?: Uint8Array): void
   /** Ends the response abnormally: RST_STREAM (HTTP/2), or a closed connection (HTTP/1.1). */
   abort(code?: number): void
   /** Called once if the client goes away (reset, disconnect) before the response finished. */
@@ -106,10 +109,11 @@ class H2Exchange implements Exchange {
     if (endStream) this.#finished = true
   }
 
-  finish(trailers?: readonly Field[]): void {
+  finish(trailers?: readonly Field[], last?: Uint8Array): void {
     this.#finished = true
     if (trailers !== undefined && trailers.length > 0) this.response.setTrailers(trailers)
-    this.response.end()
+    if (last === undefined) this.response.end()
+    else this.response.end(last)
   }
 
   abort(code: number = ErrorCode.INTERNAL_ERROR): void {
@@ -174,13 +178,14 @@ export function http1Exchange(
       }
     },
     out: response,
-    finish(trailers) {
+    finish(trailers, last) {
       finished = true
       // Trailers need chunked framing; with a content-length they cannot be sent and are dropped.
       if (trailers !== undefined && trailers.length > 0 && !response.hasHeader('content-length')) {
         response.addTrailers(trailers as Array<[string, string]>)
       }
-      response.end()
+      if (last === undefined) response.end()
+      else response.end(last)
     },
     abort() {
       finished = true

@@ -286,8 +286,7 @@ export class Gateway extends EventEmitter {
         ['content-length', String(Buffer.byteLength(body))],
         ['x-request-id', requestId],
       ])
-      exchange.out.write(body)
-      exchange.finish()
+      exchange.finish(undefined, Buffer.from(body))
       // A body nobody will read must not hold the client's flow-control window: let it drain away.
       if (exchange.hasBody) exchange.body.resume()
       done()
@@ -501,7 +500,6 @@ export class Gateway extends EventEmitter {
     client: ClientSide,
     done: () => void,
   ): void {
-    exchange.respond(response.status, clientResponseFields(response.fields, record.requestId))
     const upstream = response.body
     const out = exchange.out
     let over = false
@@ -512,19 +510,29 @@ export class Gateway extends EventEmitter {
       record.bytesIn = body?.bytes ?? 0
       return true
     }
+    const fields = clientResponseFields(response.fields, record.requestId)
+    // An answer without content (204, 304, a HEAD's, an empty body) ends with its header section.
+    if (upstream.complete && upstream.readableLength === 0 && !hasTrailers(upstream.trailers)) {
+      exchange.respond(response.status, fields, true)
+      end()
+      done()
+      return
+    }
+    exchange.respond(response.status, fields)
     // A short answer often arrives whole with its headers: pass it on at once, so that the client gets
-    // headers, body and END_STREAM in one write. (Larger ones flow below, without a copy.)
+    // headers, body and END_STREAM in one write, the last bytes in the frame that ends the stream. (Larger
+    // ones flow below, without a copy.)
     if (upstream.complete && upstream.readableLength <= 64 * 1024) {
-      for (
-        let chunk = upstream.read() as Buffer | null;
-        chunk !== null;
-        chunk = upstream.read() as Buffer | null
-      ) {
+      let chunk = upstream.read() as Buffer | null
+      while (chunk !== null) {
         record.bytesOut += chunk.length
+        const next = upstream.read() as Buffer | null
+        if (next === null) break
         out.write(chunk)
+        chunk = next
       }
       end()
-      exchange.finish(trailersOf(upstream.trailers))
+      exchange.finish(trailersOf(upstream.trailers), chunk ?? undefined)
       done()
       return
     }
@@ -570,6 +578,11 @@ export class Gateway extends EventEmitter {
       this.#clientCancelled(record, client.code, done)
     }
   }
+}
+
+function hasTrailers(headers: Record<string, string | string[]>): boolean {
+  for (const _ in headers) return true
+  return false
 }
 
 function trailersOf(headers: Record<string, string | string[]>): Field[] {

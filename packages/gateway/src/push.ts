@@ -240,11 +240,12 @@ function pushedExchange(parent: Exchange, response: ServerResponse, path: string
       if (endStream) finished = true
     },
     out: response,
-    finish(trailers) {
+    finish(trailers, last) {
       finished = true
       if (trailers !== undefined && trailers.length > 0)
         response.setTrailers(trailers as Array<[string, string]>)
-      response.end()
+      if (last === undefined) response.end()
+      else response.end(last)
     },
     abort(code = ErrorCode.INTERNAL_ERROR) {
       finished = true
