@@ -117,6 +117,17 @@ function defaultFlushTiming(role: ConnectionOptions['role']): 'microtask' | 'imm
   return role === 'client' ? 'immediate' : 'microtask'
 }
 
+function hasLargeChunk(chunks: Uint8Array[]): boolean {
+  for (let i = 0; i < chunks.length; i++) if (chunks[i]!.length >= LARGE_CHUNK) return true
+  return false
+}
+
+function byteLength(chunks: Uint8Array[]): number {
+  let n = 0
+  for (let i = 0; i < chunks.length; i++) n += chunks[i]!.length
+  return n
+}
+
 /** Lowercase names, pseudo-header fields first: a list toFields can pass on as it is. */
 function isInOrder(fields: ReadonlyArray<HeaderField>): boolean {
   let regular = false
@@ -579,6 +590,11 @@ export abstract class NodeSession extends EventEmitter {
    * a batch costs one write; large DATA payloads go to the socket by reference, in order.
    */
   #write(chunks: Uint8Array[]): void {
+    if (chunks.length === 1 || !hasLargeChunk(chunks)) {
+      // One write: no cork, whose buffering costs an object per chunk and a second pass at uncork().
+      this.#sendSmall(chunks, 0, chunks.length, byteLength(chunks))
+      return
+    }
     this.socket.cork()
     let start = 0
     let small = 0
@@ -599,7 +615,9 @@ export abstract class NodeSession extends EventEmitter {
 
   /** Chunks [from, to), `bytes` in all: one of them as it is, several copied into one buffer. */
   #sendSmall(chunks: Uint8Array[], from: number, to: number, bytes: number): void {
-    this.#send(to - from === 1 ? chunks[from]! : Buffer.concat(chunks.slice(from, to), bytes))
+    if (to - from === 1) this.#send(chunks[from]!)
+    else
+      this.#send(Buffer.concat(from === 0 && to === chunks.length ? chunks : chunks.slice(from, to), bytes))
   }
 
   #send(chunk: Uint8Array): void {
