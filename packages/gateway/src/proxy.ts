@@ -500,7 +500,6 @@ export class Gateway extends EventEmitter {
     client: ClientSide,
     done: () => void,
   ): void {
-    const upstream = response.body
     const out = exchange.out
     let over = false
     const end = () => {
@@ -511,31 +510,27 @@ export class Gateway extends EventEmitter {
       return true
     }
     const fields = clientResponseFields(response.fields, record.requestId)
-    // An answer without content (204, 304, a HEAD's, an empty body) ends with its header section.
-    if (upstream.complete && upstream.readableLength === 0 && !hasTrailers(upstream.trailers)) {
-      exchange.respond(response.status, fields, true)
+    // A short answer often arrives whole with its headers: pass it on at once, with no stream for its
+    // body, so that the client gets headers, body and END_STREAM in one write, the last bytes in the frame
+    // that ends the stream. (Larger ones flow below, without a copy.)
+    const whole = response.completeBody(64 * 1024)
+    if (whole !== undefined) {
+      const { chunks } = whole
+      // An answer without content (204, 304, a HEAD's, an empty body) ends with its header section.
+      if (chunks.length === 0 && !hasTrailers(whole.trailers)) {
+        exchange.respond(response.status, fields, true)
+      } else {
+        exchange.respond(response.status, fields)
+        for (let i = 0; i < chunks.length - 1; i++) out.write(chunks[i])
+        exchange.finish(trailersOf(whole.trailers), chunks.at(-1))
+      }
+      record.bytesOut += whole.bytes
       end()
       done()
       return
     }
     exchange.respond(response.status, fields)
-    // A short answer often arrives whole with its headers: pass it on at once, so that the client gets
-    // headers, body and END_STREAM in one write, the last bytes in the frame that ends the stream. (Larger
-    // ones flow below, without a copy.)
-    if (upstream.complete && upstream.readableLength <= 64 * 1024) {
-      let chunk = upstream.read() as Buffer | null
-      while (chunk !== null) {
-        record.bytesOut += chunk.length
-        const next = upstream.read() as Buffer | null
-        if (next === null) break
-        out.write(chunk)
-        chunk = next
-      }
-      end()
-      exchange.finish(trailersOf(upstream.trailers), chunk ?? undefined)
-      done()
-      return
-    }
+    const upstream = response.body
     // An error listener is attached below; nothing else may see the body's error as unhandled.
     let stalledSince = 0
     upstream.on('data', (chunk: Buffer) => {

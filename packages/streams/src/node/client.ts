@@ -10,6 +10,8 @@ import { StreamError } from '../errors.js'
 import type { HeadersReceived, PushPromised } from '../events.js'
 import type { Settings } from '../settings.js'
 import {
+  asBuffer,
+  BODY_HIGH_WATER_MARK,
   headersToObject,
   IncomingBody,
   type IncomingHeaders,
@@ -57,7 +59,21 @@ export interface ClientResponse {
   readonly fields: readonly HeaderField[]
   /** 1xx responses received before this one. */
   readonly informational: ReadonlyArray<{ status: number; headers: IncomingHeaders }>
+  /** The body as a Readable, made when first asked for (what arrived before is in it). */
   readonly body: IncomingBody
+  /**
+   * The whole body, if it has all arrived (END_STREAM) and no more than `maxBytes` of it, and `body` was
+   * not asked for: its chunks and trailers, taken without making a stream (a short answer often arrives
+   * with its headers). Afterwards `body` is an empty, ended stream. Otherwise undefined, and nothing changes.
+   */
+  completeBody(maxBytes?: number): CompleteBody | undefined
+}
+
+/** A body that arrived whole: see `ClientResponse.completeBody`. */
+export interface CompleteBody {
+  readonly chunks: readonly Buffer[]
+  readonly bytes: number
+  readonly trailers: IncomingHeaders
 }
 
 /** A response; its headers object is made only if asked for (a proxy passes `fields` on as they are). */
@@ -68,14 +84,24 @@ class Response implements ClientResponse {
     readonly status: number,
     readonly fields: readonly HeaderField[],
     readonly informational: ReadonlyArray<{ status: number; headers: IncomingHeaders }>,
-    readonly body: IncomingBody,
+    private readonly request: ClientRequest,
   ) {}
 
   get headers(): IncomingHeaders {
     this.#headers ??= headersToObject(this.fields, true)
     return this.#headers
   }
+
+  get body(): IncomingBody {
+    return this.request.responseBody()
+  }
+
+  completeBody(maxBytes = Number.POSITIVE_INFINITY): CompleteBody | undefined {
+    return this.request.takeCompleteBody(maxBytes)
+  }
 }
+
+const NO_CHUNKS: readonly Buffer[] = []
 
 /** Failure of a request's stream. `retryable` is true when the server did not process it (§8.7). */
 export type RequestError = StreamError
@@ -85,9 +111,22 @@ export class ClientRequest extends OutgoingBody {
   readonly response: Promise<ClientResponse>
   #resolve!: (r: ClientResponse) => void
   #reject!: (e: Error) => void
-  #body: IncomingBody | undefined
   #contentLength: number | undefined
   readonly #informational: Array<{ status: number; headers: IncomingHeaders }> = []
+  /** The response body's stream, once someone asked for it; until then what arrives is kept below. */
+  #body: IncomingBody | undefined
+  /** A final response arrived (there is a body to speak of). */
+  #responded = false
+  #chunks: Buffer[] | undefined
+  /** Body bytes received. */
+  #received = 0
+  /** Bytes kept here whose flow-control window is not released yet (past BODY_HIGH_WATER_MARK). */
+  #withheld = 0
+  /** END_STREAM (or the stream's end) came: the body is whole. */
+  #ended = false
+  #trailers: IncomingHeaders | undefined
+  /** Why the body failed, before it had a stream. */
+  #failure: Error | undefined
 
   constructor(
     private readonly owner: ClientSession,
@@ -119,40 +158,94 @@ export class ClientRequest extends OutgoingBody {
       return
     }
     if (event.kind === 'trailers') {
-      this.#body?.finish(headersToObject(event.fields))
+      this.#finishBody(headersToObject(event.fields))
       return
     }
-    const body = new IncomingBody(this.owner, this.streamId)
-    this.#body = body
+    this.#responded = true
     this.#contentLength = event.response?.contentLength
-    this.#resolve(new Response(event.response!.status, event.fields, this.#informational, body))
-    if (event.endStream) body.finish()
+    this.#resolve(new Response(event.response!.status, event.fields, this.#informational, this))
+    if (event.endStream) this.#finishBody()
   }
 
   /** @internal */
   onData(data: Uint8Array, endStream: boolean): void {
-    this.#body?.deliver(data)
-    if (endStream) this.#body?.finish()
+    if (this.#body !== undefined) this.#body.deliver(data)
+    else if (data.length > 0) {
+      // No stream yet: keep the bytes (a view of the socket's chunk, which nothing else writes to), and
+      // release their window as the stream would: while what is kept stays below its high-water mark.
+      this.#received += data.length
+      this.#chunks ??= []
+      this.#chunks.push(asBuffer(data))
+      if (this.#received < BODY_HIGH_WATER_MARK) this.owner.consumed(this.streamId, data.length)
+      else this.#withheld += data.length
+    }
+    if (endStream) this.#finishBody()
+  }
+
+  #finishBody(trailers?: IncomingHeaders): void {
+    if (this.#body !== undefined) this.#body.finish(trailers)
+    else if (!this.#ended) {
+      this.#ended = true
+      this.#trailers = trailers
+    }
+  }
+
+  #failBody(error: Error): void {
+    if (this.#body !== undefined) this.#body.fail(error)
+    else if (!this.#ended) this.#failure ??= error
+  }
+
+  /** @internal the response's body stream, made now if nobody asked before */
+  responseBody(): IncomingBody {
+    if (this.#body !== undefined) return this.#body
+    const body = new IncomingBody(this.owner, this.streamId)
+    this.#body = body
+    const chunks = this.#chunks
+    this.#chunks = undefined
+    if (chunks !== undefined) body.replay(chunks, this.#received, this.#withheld)
+    this.#withheld = 0
+    const failure = this.#failure
+    // A failure that came first is reported a tick later, once the caller has had the chance to listen
+    // for 'error' (see quietly(): with nobody listening the body just ends early).
+    if (failure !== undefined) process.nextTick(() => body.fail(failure))
+    else if (this.#ended) body.finish(this.#trailers)
+    return body
+  }
+
+  /** @internal see ClientResponse.completeBody */
+  takeCompleteBody(maxBytes: number): CompleteBody | undefined {
+    if (this.#body !== undefined || !this.#ended || this.#failure !== undefined) return undefined
+    if (this.#received > maxBytes) return undefined
+    const whole = { chunks: this.#chunks ?? NO_CHUNKS, bytes: this.#received, trailers: this.#trailers ?? {} }
+    this.#chunks = undefined
+    // Bytes whose window is still held are released: nobody will read them through a stream.
+    if (this.#withheld > 0) this.owner.consumed(this.streamId, this.#withheld)
+    this.#withheld = 0
+    // What `body` gives from now on: the end, and no bytes (they were taken).
+    this.#body = new IncomingBody(this.owner, this.streamId)
+    this.#body.finish(whole.trailers)
+    return whole
   }
 
   /** @internal */
   onReset(error: StreamError): void {
     this.#reject(error)
-    const body = this.#body
-    if (error.code === ErrorCode.NO_ERROR && body !== undefined) {
+    if (error.code === ErrorCode.NO_ERROR && this.#responded) {
       // §8.1: after a complete response, RST_STREAM(NO_ERROR) asks us to stop sending the request body.
       // node:http2 servers under load also end responses with RST_STREAM(NO_ERROR) in place of END_STREAM;
       // like curl and node's client, take it as the end of the body (the sender says there is no error),
       // unless a content-length shows bytes are missing.
-      if (body.complete || this.#contentLength === undefined || body.bytesDelivered === this.#contentLength) {
-        body.finish()
+      const complete = this.#body?.complete ?? this.#ended
+      const received = this.#body?.bytesDelivered ?? this.#received
+      if (complete || this.#contentLength === undefined || received === this.#contentLength) {
+        this.#finishBody()
       } else {
-        body.fail(error)
+        this.#failBody(error)
       }
       if (!this.writableFinished) this.destroy()
       return
     }
-    body?.fail(error)
+    if (this.#responded) this.#failBody(error)
     this.fail(error)
   }
 
@@ -163,7 +256,11 @@ export class ClientRequest extends OutgoingBody {
 
   /** @internal */
   onClosed(): void {
-    if (this.#body !== undefined && !this.#body.readableEnded) this.#body.push(null)
+    if (this.#body !== undefined) {
+      if (!this.#body.readableEnded) this.#body.push(null)
+    } else if (this.#responded) {
+      this.#finishBody()
+    }
   }
 }
 

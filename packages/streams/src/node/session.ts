@@ -23,6 +23,8 @@ export type IncomingHeaders = Record<string, string | string[]>
 const EMPTY = new Uint8Array(0)
 const RESOLVED = Promise.resolve()
 
+/** How much of a received body is buffered before the peer's window stops opening (until it is read). */
+export const BODY_HIGH_WATER_MARK = 64 * 1024
 /** DATA payloads at least this large are written by reference rather than copied into a batch. */
 const LARGE_CHUNK = 16 * 1024
 /** How long a socket that was end()ed after the final GOAWAY may take to close before it is destroyed. */
@@ -144,7 +146,7 @@ function isInOrder(fields: ReadonlyArray<HeaderField>): boolean {
 }
 
 /** The same bytes as a Buffer, without a copy (and without a new object when they are one already). */
-function asBuffer(bytes: Uint8Array): Buffer {
+export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
@@ -172,7 +174,7 @@ export class IncomingBody extends Readable {
     private readonly session: NodeSession,
     readonly streamId: number,
   ) {
-    super({ highWaterMark: 64 * 1024 })
+    super({ highWaterMark: BODY_HIGH_WATER_MARK })
   }
 
   override _read(): void {
@@ -189,6 +191,16 @@ export class IncomingBody extends Readable {
   /** The whole body arrived (END_STREAM). */
   get complete(): boolean {
     return this.#complete
+  }
+
+  /**
+   * @internal Bytes that arrived before this body existed (see ClientResponse.body): pushed as they are,
+   * the flow-control accounting done already (`withheld` bytes are released as they are read).
+   */
+  replay(chunks: readonly Buffer[], bytes: number, withheld: number): void {
+    this.bytesDelivered += bytes
+    this.#withheld += withheld
+    for (const chunk of chunks) this.push(chunk)
   }
 
   /** @internal */
