@@ -359,11 +359,16 @@ export class Gateway extends EventEmitter {
 
     let avoid: number | undefined
     for (let attempt = 0; ; attempt++) {
-      const queuedAt = performance.now()
-      let lease: Lease
+      // Most requests find a free slot: no promise to wait on, and no time spent queued to measure.
+      let lease = pool.tryAcquire(avoid)
+      // When the request went upstream, for the TTFB: its start, unless it waited or was sent again.
+      let sentAt = attempt === 0 && lease !== undefined ? started : undefined
       try {
-        // Most requests find a free slot: no promise to wait on then.
-        lease = pool.tryAcquire(avoid) ?? (await pool.acquire(avoid))
+        if (lease === undefined) {
+          const queuedAt = performance.now()
+          lease = await pool.acquire(avoid)
+          record.queuedMs += round(performance.now() - queuedAt)
+        }
       } catch (error) {
         if (client.gone) return this.#clientCancelled(record, client.code, done)
         const e = error as PoolError
@@ -375,7 +380,6 @@ export class Gateway extends EventEmitter {
           'upstream-unavailable',
         )
       }
-      record.queuedMs += round(performance.now() - queuedAt)
       record.upstreamConnection = lease.connectionId
       if (client.gone) {
         lease.release()
@@ -398,7 +402,7 @@ export class Gateway extends EventEmitter {
       client.request = request
       this.emit('upstreamStream', route.upstreamName)
       body?.attach(request)
-      const sentAt = performance.now()
+      sentAt ??= performance.now()
 
       let response: ClientResponse
       // No answer in time: CANCEL upstream, which settles request.response (then 504).

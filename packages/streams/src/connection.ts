@@ -299,12 +299,15 @@ interface PendingBlock {
   priority: PrioritySignal | undefined
   /** PUSH_PROMISE: the promised stream (§6.6). */
   promisedId: number | undefined
+  /** The fragments of a block that spans frames (a block complete in one frame never gets its own). */
   parts: Uint8Array[]
   size: number
   frames: number
-  /** When its first frame arrived (engine clock), for `headerBlockTimeout`. */
+  /** When its first frame arrived (engine clock), for `headerBlockTimeout`; set if it spans frames. */
   startedAt: number
 }
+
+const NO_PARTS: Uint8Array[] = []
 
 const PING_LENGTH = 8
 
@@ -768,6 +771,8 @@ export class Connection {
       this.#onHeaderBlock(block, fragment)
       return
     }
+    block.parts = []
+    block.startedAt = this.#now()
     this.#addFragment(block, fragment)
     this.#block = block
   }
@@ -780,10 +785,10 @@ export class Connection {
       selfDependent: frame.priority !== undefined && frame.priority.dependency === frame.streamId,
       priority: frame.priority === undefined ? undefined : rfc7540(frame.priority),
       promisedId: undefined,
-      parts: [],
+      parts: NO_PARTS,
       size: 0,
       frames: 1,
-      startedAt: this.#now(),
+      startedAt: 0,
     }
     this.#beginBlock(block, frame.flags, frame.fragment)
   }
@@ -1111,10 +1116,10 @@ export class Connection {
       selfDependent: false,
       priority: undefined,
       promisedId: frame.promisedStreamId,
-      parts: [],
+      parts: NO_PARTS,
       size: 0,
       frames: 1,
-      startedAt: this.#now(),
+      startedAt: 0,
     }
     this.#beginBlock(block, frame.flags, frame.fragment)
   }
