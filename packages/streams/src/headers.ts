@@ -94,11 +94,17 @@ function checkRegular(streamId: number, name: string, value: string): void {
 }
 
 function parseContentLength(streamId: number, value: string, previous: number | undefined): number {
-  // RFC 9110 §8.6: 1*DIGIT. Repeated content-length fields must agree.
-  if (!/^[0-9]{1,15}$/.test(value)) {
+  // RFC 9110 §8.6: 1*DIGIT (at most 15 of them here: exact as a double). Repeated fields must agree.
+  let n = 0
+  const digits = value.length
+  for (let i = 0; i < digits; i++) {
+    const d = value.charCodeAt(i) - 0x30
+    if (d < 0 || d > 9) n = Number.NaN
+    n = n * 10 + d
+  }
+  if (digits === 0 || digits > 15 || Number.isNaN(n)) {
     throw malformed(streamId, 'invalid-content-length', `content-length "${value}" is not a number`)
   }
-  const n = Number(value)
   if (previous !== undefined && previous !== n) {
     throw malformed(streamId, 'conflicting-content-length', 'content-length fields disagree')
   }
@@ -205,6 +211,16 @@ export function validateRequest(
   return { method, scheme, authority, path, protocol, contentLength }
 }
 
+/** A :status value: three digits, the first not 0 (RFC 9110 §15); undefined if it is not one. */
+function statusCode(value: string): number | undefined {
+  if (value.length !== 3) return undefined
+  const a = value.charCodeAt(0) - 0x30
+  const b = value.charCodeAt(1) - 0x30
+  const c = value.charCodeAt(2) - 0x30
+  if (a < 1 || a > 9 || b < 0 || b > 9 || c < 0 || c > 9) return undefined
+  return a * 100 + b * 10 + c
+}
+
 /** Validates a response header section (§8.3.2), informational or final; `scan` as for requests. */
 export function validateResponse(streamId: number, fields: Fields, scan = true): ResponseHead {
   let status: number | undefined
@@ -217,8 +233,8 @@ export function validateResponse(streamId: number, fields: Fields, scan = true):
       if (name !== ':status')
         throw malformed(streamId, 'invalid-pseudo-header', `${name} is not a response pseudo-header`)
       if (status !== undefined) throw malformed(streamId, 'duplicate-pseudo-header', ':status appears twice')
-      if (!/^[1-9][0-9][0-9]$/.test(value)) throw malformed(streamId, 'invalid-status', `:status "${value}"`)
-      status = Number(value)
+      status = statusCode(value)
+      if (status === undefined) throw malformed(streamId, 'invalid-status', `:status "${value}"`)
       continue
     }
     regular = true

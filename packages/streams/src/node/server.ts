@@ -159,6 +159,8 @@ export class ServerResponse extends OutgoingBody {
   #status: number | undefined
   #headersSent = false
   #reset = false
+  /** @internal The session's hook for when this response is done with (destroyed: ended or failed). */
+  onDestroyed: (() => void) | undefined
 
   constructor(
     private readonly owner: ServerSession,
@@ -226,6 +228,15 @@ export class ServerResponse extends OutgoingBody {
     if (this.#reset) return
     this.#reset = true
     this.owner.resetStream(this.streamId, code)
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Called once, when the Writable is destroyed (after it finished, or on a failure), just before its
+    // 'close': a direct call costs less than a 'close' listener per request.
+    const hook = this.onDestroyed
+    this.onDestroyed = undefined
+    hook?.()
+    callback(error)
   }
 }
 
@@ -339,7 +350,7 @@ export class ServerSession extends NodeSession {
       this.#running--
       this.#refusedBusy = 0
     }
-    response.once('close', done)
+    response.onDestroyed = done
     try {
       const result = this.handler(request, response)
       if (result !== undefined && typeof result.then === 'function') {
