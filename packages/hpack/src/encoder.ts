@@ -7,7 +7,7 @@ import { EncoderTable } from './encoder-table.js'
 import { huffmanEncodedLength, huffmanEncodeInto } from './huffman.js'
 import { encodeInteger, integerLength } from './integer.js'
 import { assertLatin1, writeLatin1 } from './latin1.js'
-import { STATIC_NAMES } from './static-table.js'
+import { STATIC_NAMES, staticPairIndex } from './static-table.js'
 
 /** When to Huffman-code string literals: 'auto' picks whichever of the two is shorter. */
 export type HuffmanMode = 'auto' | 'always' | 'never'
@@ -174,8 +174,8 @@ export class Encoder {
         this.#literal(0x10, 4, known?.index ?? Math.abs(table.find(name, value)), name, value)
         continue
       }
-      const staticPair = known?.values.get(value)
-      if (staticPair !== undefined) {
+      const staticPair = known === undefined ? 0 : staticPairIndex(known, value)
+      if (staticPair !== 0) {
         this.#pos = encodeInteger(this.#buf, this.#pos, staticPair, 7, 0x80) // §6.1
         continue
       }

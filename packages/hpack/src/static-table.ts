@@ -65,21 +65,37 @@ export const STATIC_TABLE: ReadonlyArray<readonly [name: string, value: string]>
 
 export const STATIC_TABLE_LENGTH = 61
 
-/** Per name: its lowest static index, and the index of each value it has in the table. */
+/**
+ * Per name: its lowest static index, and the index of each value it has in the table. Most names have only
+ * the empty value there: they get no map, so a field's value is looked up only where it could be found.
+ */
 export interface StaticName {
   index: number
-  values: ReadonlyMap<string, number>
+  /** Index of the entry with this name and the empty value, 0 if none. */
+  empty: number
+  /** Indexes by non-empty value, for the few names that have some (:method, :path, :status…). */
+  values: ReadonlyMap<string, number> | undefined
 }
 
 export const STATIC_NAMES: ReadonlyMap<string, StaticName> = (() => {
-  const byName = new Map<string, { index: number; values: Map<string, number> }>()
+  const byName = new Map<string, { index: number; empty: number; values: Map<string, number> | undefined }>()
   STATIC_TABLE.forEach(([name, value], i) => {
     let entry = byName.get(name)
     if (entry === undefined) {
-      entry = { index: i + 1, values: new Map() }
+      entry = { index: i + 1, empty: 0, values: undefined }
       byName.set(name, entry)
     }
-    if (!entry.values.has(value)) entry.values.set(value, i + 1)
+    if (value === '') entry.empty ||= i + 1
+    else {
+      entry.values ??= new Map()
+      if (!entry.values.has(value)) entry.values.set(value, i + 1)
+    }
   })
   return byName
 })()
+
+/** The static index of exactly this field, or 0. */
+export function staticPairIndex(known: StaticName, value: string): number {
+  if (value === '') return known.empty
+  return known.values?.get(value) ?? 0
+}
