@@ -127,6 +127,8 @@ export class ClientRequest extends OutgoingBody {
   #trailers: IncomingHeaders | undefined
   /** Why the body failed, before it had a stream. */
   #failure: Error | undefined
+  /** completeBody() took the body: a stream made later is empty. */
+  #taken = false
 
   constructor(
     private readonly owner: ClientSession,
@@ -214,16 +216,16 @@ export class ClientRequest extends OutgoingBody {
 
   /** @internal see ClientResponse.completeBody */
   takeCompleteBody(maxBytes: number): CompleteBody | undefined {
-    if (this.#body !== undefined || !this.#ended || this.#failure !== undefined) return undefined
+    if (this.#body !== undefined || this.#taken || !this.#ended || this.#failure !== undefined)
+      return undefined
     if (this.#received > maxBytes) return undefined
     const whole = { chunks: this.#chunks ?? NO_CHUNKS, bytes: this.#received, trailers: this.#trailers ?? {} }
     this.#chunks = undefined
     // Bytes whose window is still held are released: nobody will read them through a stream.
     if (this.#withheld > 0) this.owner.consumed(this.streamId, this.#withheld)
     this.#withheld = 0
-    // What `body` gives from now on: the end, and no bytes (they were taken).
-    this.#body = new IncomingBody(this.owner, this.streamId)
-    this.#body.finish(whole.trailers)
+    // What `body` gives from now on, if anyone asks: the end, and no bytes (they were taken).
+    this.#taken = true
     return whole
   }
 
