@@ -3,6 +3,7 @@ import {
   bearerToken,
   clientResponseFields,
   endToEndFields,
+  newRequestId,
   requestIdOf,
   upstreamRequestFields,
 } from '../src/forwarding.js'
@@ -80,6 +81,14 @@ describe('forwarding', () => {
     expect(requestIdOf([['x-request-id', 'has space']])).toMatch(/^[0-9a-f-]{36}$/)
     expect(requestIdOf([['x-request-id', 'x'.repeat(200)]])).toMatch(/^[0-9a-f-]{36}$/)
     expect(requestIdOf([])).not.toBe(requestIdOf([]))
+  })
+
+  it('makes request ids that are version 4 UUIDs (RFC 9562 §5.4), all different', () => {
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+    // Enough to use the random bytes up many times over (256 ids per refill).
+    const ids = Array.from({ length: 5000 }, () => newRequestId())
+    for (const id of ids) expect(id).toMatch(uuid)
+    expect(new Set(ids).size).toBe(ids.length)
   })
 
   it('gives the client the upstream response fields with our request id', () => {
