@@ -9,8 +9,8 @@
  * Targets: ≥ 2× the naive proxy's requests/s; HAProxy is the long-run aim. Everything is cleartext, h2 with
  * prior knowledge on both hops. Shapes: `-c 1 -m 100`, `-c 10 -m 10`, `-c 100 -m 1` on 5-byte responses,
  * and 1 MiB responses with `-c 10 -m 1`. The machinery is the h2load bench's (h2load.bench.ts): each run
- * starts a fresh upstream and a fresh proxy, warms up (for a time, the same for every path), measures, reads the proxy's peak RSS and stops both;
- * paths alternate (ABBA) over several rounds and the median run is reported; the request count of a shape
+ * starts a fresh upstream and a fresh proxy, warms up (as many requests for every path), resets the proxy's
+ * peak RSS, measures, reads that peak and stops both; paths alternate (ABBA) over several rounds and the median run is reported; the request count of a shape
  * is calibrated on the naive proxy, whose req/s every ratio is against. When pinned, the proxy and its
  * upstream share CPU 0 and h2load has CPU 1, so a proxy's figure includes the upstream's cost.
  */
@@ -170,8 +170,13 @@ export interface GatewayBenchResult {
   haproxy: { version?: string; skipped?: string }
   pinned: boolean
   rounds: number
-  /** Seconds of h2load before each measured run (absent in results from before it was recorded). */
+  /**
+   * Warm-up before each measured run: as many requests as the reference served in this many seconds
+   * (absent in results from before it was recorded).
+   */
   warmupSeconds?: number
+  /** The peak RSS figures are each measured run's own (the high-water mark reset after the warm-up). */
+  peakRssReset?: boolean
   reference: string
   shapes: Array<
     H2loadShape & {
@@ -243,6 +248,7 @@ export async function runGatewayBench(opts: BenchOptions): Promise<GatewayBenchR
       })
       result.shapes.push({ ...shape, requests: measured.requests, servers })
     }
+    result.peakRssReset = env.peakRssReset === true
   } finally {
     await tmp.cleanup()
   }
@@ -257,11 +263,11 @@ export function formatGatewayResult(r: GatewayBenchResult): string {
   if (r.skipped !== undefined) return `Skipped: ${r.skipped}.`
   const lines = [
     `${r.h2load ?? 'h2load'} → proxy → node:http2 upstream (bench/servers/node-hello.ts), h2c on both hops;` +
-      ` median of ${r.rounds} alternating runs per path, a fresh proxy and upstream per run${r.warmupSeconds ? `, warmed up for ${r.warmupSeconds} s` : ''}` +
+      ` median of ${r.rounds} alternating runs per path, a fresh proxy and upstream per run${r.warmupSeconds ? `, warmed up with as many requests as the reference serves in ${r.warmupSeconds} s` : ''}` +
       `${r.pinned ? '; the proxy and its upstream share CPU 0 (so a proxy’s figure includes the upstream’s cost), h2load on CPU 1' : ' (not pinned to CPUs)'}.` +
       ` HAProxy: ${r.haproxy.version ?? `not measured, ${r.haproxy.skipped}`}` +
       `${r.haproxy.version === undefined ? '' : ', nbthread 1, proto h2 both sides'}.` +
-      ' RSS is the peak (VmHWM) of the process h2load talks to (the upstream’s for the direct path).' +
+      ` RSS is the peak (VmHWM${r.peakRssReset ? ' of the measured run: reset after the warm-up' : ''}) of the process h2load talks to (the upstream’s for the direct path).` +
       ` Target: h2ts-gateway ≥ 2× ${r.reference}.`,
     '',
     `| shape | requests | path | req/s (min–max) | MB/s | peak RSS MiB | ÷ ${r.reference} | ÷ HAProxy | ÷ direct | failed runs |`,

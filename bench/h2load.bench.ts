@@ -7,13 +7,14 @@
  * Shapes: `-c 1 -m 100`, `-c 10 -m 10`, `-c 100 -m 1` on 5-byte responses, and 1 MiB responses with
  * `-c 10 -m 1`, each over cleartext h2 (prior knowledge) and TLS (ALPN h2). The request count of a shape is
  * calibrated on the first server so that one run takes about 3 s (0.6 s with --quick), and is the same for
- * every server. Each run: start the server, a warm-up h2load (2 s; 1 s with --quick), the measured
- * h2load, read the server's VmHWM, stop it. Servers alternate (ABBA) over several rounds and the median run is reported. The server
+ * every server. Each run: start the server, warm it up with one h2load run of as many requests as the first
+ * server serves in 2 s (1 s with --quick), reset its peak RSS (Linux clear_refs), the measured h2load, read
+ * the server's VmHWM, stop it. Servers alternate (ABBA) over several rounds and the median run is reported. The server
  * runs on CPU 0 and h2load on CPU 1 (`taskset`) when both exist. A run with any failed, errored or timed-out
  * request, a non-2xx status or a protocol other than h2 is reported as failed, never as a speed.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -126,8 +127,13 @@ export interface H2loadBenchResult {
   skipped?: string
   pinned: boolean
   rounds: number
-  /** Seconds of h2load before each measured run (absent in results from before it was recorded). */
+  /**
+   * Warm-up before each measured run: as many requests as the reference served in this many seconds
+   * (absent in results from before it was recorded).
+   */
   warmupSeconds?: number
+  /** The peak RSS figures are each measured run's own (the high-water mark reset after the warm-up). */
+  peakRssReset?: boolean
   reference: string
   /** Servers not measured and why (no script yet, not installed). */
   missing: string[]
@@ -181,6 +187,8 @@ export interface H2loadEnv {
   /** Certificate and key files for TLS shapes. */
   tls?: { certFile: string; keyFile: string }
   log: (s: string) => void
+  /** Set by the runs: whether every peak RSS read was the measured run's (see resetPeakRss). */
+  peakRssReset?: boolean
 }
 
 /** What `H2loadTarget.start` returns: the port h2load connects to, the process whose peak RSS is read. */
@@ -271,16 +279,23 @@ async function h2load(
 }
 
 /**
- * One run on a fresh server: warm-up (a request count, or a time), measured h2load, peak RSS. Failures
- * become failed runs.
+ * Makes the process's peak RSS (VmHWM) start again from its current RSS (Linux: clear_refs "5"), so that
+ * the peak read after the measured run is that run's, not the warm-up's. False where it cannot.
  */
-async function oneRun(
-  target: H2loadTarget,
-  shape: H2loadShape,
-  n: number,
-  warmup: number | { seconds: number },
-  env: H2loadEnv,
-) {
+function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5')
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * One run on a fresh server: warm-up h2load, peak RSS reset, measured h2load, peak RSS. Failures become
+ * failed runs.
+ */
+async function oneRun(target: H2loadTarget, shape: H2loadShape, n: number, warmup: number, env: H2loadEnv) {
   let started: StartedTarget | undefined
   try {
     try {
@@ -290,16 +305,8 @@ async function oneRun(
       env.log(`h2load: ${e instanceof Error ? e.message : String(e)}; retrying once`)
       started = await target.start(shape, env)
     }
-    if (typeof warmup === 'number') {
-      if (warmup > 0) await h2load(env, shape, started.port, warmup, started.path)
-    } else {
-      // Whole h2load runs until the time is up (h2load -D would cut streams off at the end, and a cut-off
-      // stream is not what is measured here: the naive proxy, for one, fails later requests after them).
-      const slots = shape.clients * shape.streams
-      const batch = Math.max(slots * 4, shape.size === undefined ? 2000 : 40)
-      const until = performance.now() + warmup.seconds * 1000
-      while (performance.now() < until) await h2load(env, shape, started.port, batch, started.path)
-    }
+    if (warmup > 0) await h2load(env, shape, started.port, warmup, started.path)
+    env.peakRssReset = resetPeakRss(started.pid) && env.peakRssReset !== false
     const r = await h2load(env, shape, started.port, n, started.path)
     r.peakRssKiB = peakRssKiB(started.pid)
     return r
@@ -342,9 +349,12 @@ export async function measureShape(
   const n = Math.min(cap, Math.max(slots * 4, Math.round((cal.reqPerSec * opts.seconds) / slots) * slots))
   // Each run starts a fresh server: warm it up long enough for the JIT to optimise its hot paths and the
   // heap to reach its working size (a JavaScript HTTP/2 stack needs more of that than node:http2, whose
-  // framing is nghttp2's C). The same time for every target: a count calibrated on the slowest one would
-  // give the others a fraction of a second. The smoke run warms up with a few requests.
-  const warmup = opts.smoke ? slots : { seconds: opts.warmupSeconds }
+  // framing is nghttp2's C): as many requests as the reference serves in `warmupSeconds`, the same for
+  // every target, in one h2load run (many short runs would open and close thousands of connections, and
+  // whole runs, not h2load -D, whose cut-off streams made the naive proxy fail later requests).
+  const warmup = opts.smoke
+    ? slots
+    : Math.min(cap, Math.max(slots * 4, Math.round((cal.reqPerSec * opts.warmupSeconds) / slots) * slots))
   const byTarget = new Map(targets.map((t) => [t.name, [] as H2loadRun[]]))
   for (let round = 0; round < opts.rounds; round++) {
     const order = round % 2 === 0 ? targets : [...targets].reverse()
@@ -431,6 +441,7 @@ export async function runH2loadBench(opts: BenchOptions): Promise<H2loadBenchRes
       })
       result.shapes.push({ ...shape, transport, ...measured })
     }
+    result.peakRssReset = env.peakRssReset === true
   } finally {
     await tmp.cleanup()
   }
@@ -447,10 +458,10 @@ export const spread = (range: [number, number] | undefined, digits = 0) =>
 export function formatH2loadResult(r: H2loadBenchResult): string {
   if (r.skipped !== undefined) return `Skipped: ${r.skipped}.`
   const lines = [
-    `${r.h2load ?? 'h2load'}; median of ${r.rounds} alternating runs per server, a fresh server per run${r.warmupSeconds ? `, warmed up for ${r.warmupSeconds} s` : ''}` +
+    `${r.h2load ?? 'h2load'}; median of ${r.rounds} alternating runs per server, a fresh server per run${r.warmupSeconds ? `, warmed up with as many requests as the reference serves in ${r.warmupSeconds} s` : ''}` +
       `${r.pinned ? ', server on CPU 0 and h2load on CPU 1' : ' (not pinned to CPUs)'}.` +
       ' req/s is the median with the min–max of the runs. MB/s counts all bytes on the wire; RSS is the server' +
-      ' process peak (VmHWM; for ours and node:http2 it includes the tsx loader).' +
+      ` process peak (VmHWM${r.peakRssReset ? ' of the measured run: reset after the warm-up' : ''}; for ours and node:http2 it includes the tsx loader).` +
       (r.versions === undefined || Object.keys(r.versions).length === 0
         ? ''
         : ` Native servers (one process, one thread, static files /hello and /1m): ${Object.values(r.versions).join('; ')}.`) +
