@@ -37,9 +37,11 @@ import {
   type H2loadShape,
   type H2loadTarget,
   measureShape,
+  requestsCell,
   type StartedTarget,
   spread,
   startDaemon,
+  WARMUP_FLOOR,
 } from './h2load.bench.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
@@ -181,6 +183,8 @@ export interface GatewayBenchResult {
   shapes: Array<
     H2loadShape & {
       requests: number
+      /** Warm-up requests before each measured run (absent in older results). */
+      warmup?: number
       /** `ratio` is against the naive proxy; `vsHaproxy` and `vsDirect` against those paths. */
       servers: Array<H2loadServerResult & { vsHaproxy?: number; vsDirect?: number }>
     }
@@ -246,7 +250,7 @@ export async function runGatewayBench(opts: BenchOptions): Promise<GatewayBenchR
         if (s.median && directReqs) r.vsDirect = s.median.reqPerSec / directReqs
         return r
       })
-      result.shapes.push({ ...shape, requests: measured.requests, servers })
+      result.shapes.push({ ...shape, requests: measured.requests, warmup: measured.warmup, servers })
     }
     result.peakRssReset = env.peakRssReset === true
   } finally {
@@ -263,7 +267,7 @@ export function formatGatewayResult(r: GatewayBenchResult): string {
   if (r.skipped !== undefined) return `Skipped: ${r.skipped}.`
   const lines = [
     `${r.h2load ?? 'h2load'} → proxy → node:http2 upstream (bench/servers/node-hello.ts), h2c on both hops;` +
-      ` median of ${r.rounds} alternating runs per path, a fresh proxy and upstream per run${r.warmupSeconds ? `, warmed up with as many requests as the reference serves in ${r.warmupSeconds} s` : ''}` +
+      ` median of ${r.rounds} alternating runs per path, a fresh proxy and upstream per run${r.warmupSeconds ? `, warmed up with as many requests as the reference serves in ${r.warmupSeconds} s, at least ${fmt(WARMUP_FLOOR.small)} (${fmt(WARMUP_FLOOR.large)} of 1 MiB; the requests column gives them after the +)` : ''}` +
       `${r.pinned ? '; the proxy and its upstream share CPU 0 (so a proxy’s figure includes the upstream’s cost), h2load on CPU 1' : ' (not pinned to CPUs)'}.` +
       ` HAProxy: ${r.haproxy.version ?? `not measured, ${r.haproxy.skipped}`}` +
       `${r.haproxy.version === undefined ? '' : ', nbthread 1, proto h2 both sides'}.` +
@@ -279,8 +283,8 @@ export function formatGatewayResult(r: GatewayBenchResult): string {
       const failed = v.failedRuns > 0 ? `${v.failedRuns}/${v.runs.length}` : '0'
       lines.push(
         m === undefined
-          ? `| ${s.name} | ${fmt(s.requests)} | ${v.name} | FAILED | | | | | | ${failed}: ${oneLine(v.runs.find((x) => !x.ok)?.error)} |`
-          : `| ${s.name} | ${fmt(s.requests)} | ${v.name} | ${fmt(m.reqPerSec)}${spread(v.range)} | ${fmt(m.mbPerSec, 1)} | ${fmt(m.peakRssMiB, 0)} | ${ratio(v.ratio)} | ${ratio(v.vsHaproxy)} | ${ratio(v.vsDirect)} | ${failed} |`,
+          ? `| ${s.name} | ${requestsCell(s)} | ${v.name} | FAILED | | | | | | ${failed}: ${oneLine(v.runs.find((x) => !x.ok)?.error)} |`
+          : `| ${s.name} | ${requestsCell(s)} | ${v.name} | ${fmt(m.reqPerSec)}${spread(v.range)} | ${fmt(m.mbPerSec, 1)} | ${fmt(m.peakRssMiB, 0)} | ${ratio(v.ratio)} | ${ratio(v.vsHaproxy)} | ${ratio(v.vsDirect)} | ${failed} |`,
       )
     }
   }

@@ -8,7 +8,7 @@
  * `-c 10 -m 1`, each over cleartext h2 (prior knowledge) and TLS (ALPN h2). The request count of a shape is
  * calibrated on the first server so that one run takes about 3 s (0.6 s with --quick), and is the same for
  * every server. Each run: start the server, warm it up with one h2load run of as many requests as the first
- * server serves in 2 s (1 s with --quick), reset its peak RSS (Linux clear_refs), the measured h2load, read
+ * server serves in 2 s (1 s with --quick; at least WARMUP_FLOOR), reset its peak RSS (Linux clear_refs), the measured h2load, read
  * the server's VmHWM, stop it. Servers alternate (ABBA) over several rounds and the median run is reported. The server
  * runs on CPU 0 and h2load on CPU 1 (`taskset`) when both exist. A run with any failed, errored or timed-out
  * request, a non-2xx status or a protocol other than h2 is reported as failed, never as a speed.
@@ -139,7 +139,15 @@ export interface H2loadBenchResult {
   missing: string[]
   /** Version lines of the native servers measured. */
   versions?: Record<string, string>
-  shapes: Array<H2loadShape & { transport: string; requests: number; servers: H2loadServerResult[] }>
+  shapes: Array<
+    H2loadShape & {
+      transport: string
+      requests: number
+      /** Warm-up requests before each measured run (absent in older results). */
+      warmup?: number
+      servers: H2loadServerResult[]
+    }
+  >
 }
 
 /** Parses h2load's summary. Exported for tests. */
@@ -291,6 +299,14 @@ function resetPeakRss(pid: number): boolean {
   }
 }
 
+/** Fewest warm-up requests per run: small responses, 1 MiB ones. */
+export const WARMUP_FLOOR = { small: 40_000, large: 800 }
+
+/** The requests column: measured requests, and the warm-up's when recorded. */
+export function requestsCell(s: { requests: number; warmup?: number }): string {
+  return s.warmup === undefined ? fmt(s.requests) : `${fmt(s.requests)} (+${fmt(s.warmup)})`
+}
+
 /**
  * One run on a fresh server: warm-up h2load, peak RSS reset, measured h2load, peak RSS. Failures become
  * failed runs.
@@ -338,7 +354,7 @@ export async function measureShape(
   shape: H2loadShape,
   env: H2loadEnv,
   opts: { rounds: number; seconds: number; warmupSeconds: number; label: string; smoke?: boolean },
-): Promise<{ requests: number; servers: H2loadServerResult[] }> {
+): Promise<{ requests: number; warmup: number; servers: H2loadServerResult[] }> {
   const reference = targets[0]!
   const slots = shape.clients * shape.streams
   // Calibrate the request count on the reference server.
@@ -349,12 +365,17 @@ export async function measureShape(
   const n = Math.min(cap, Math.max(slots * 4, Math.round((cal.reqPerSec * opts.seconds) / slots) * slots))
   // Each run starts a fresh server: warm it up long enough for the JIT to optimise its hot paths and the
   // heap to reach its working size (a JavaScript HTTP/2 stack needs more of that than node:http2, whose
-  // framing is nghttp2's C): as many requests as the reference serves in `warmupSeconds`, the same for
-  // every target, in one h2load run (many short runs would open and close thousands of connections, and
-  // whole runs, not h2load -D, whose cut-off streams made the naive proxy fail later requests).
+  // framing is nghttp2's C; the gateway runs at full speed after some 10–20k requests): as many requests
+  // as the reference serves in `warmupSeconds`, at least WARMUP_FLOOR, the same for every target, in one
+  // h2load run (many short runs would open and close thousands of connections, and whole runs, not
+  // h2load -D, whose cut-off streams made the naive proxy fail later requests).
+  const floor = shape.size === undefined ? WARMUP_FLOOR.small : WARMUP_FLOOR.large
   const warmup = opts.smoke
     ? slots
-    : Math.min(cap, Math.max(slots * 4, Math.round((cal.reqPerSec * opts.warmupSeconds) / slots) * slots))
+    : Math.min(
+        cap,
+        Math.max(slots * 4, floor, Math.round((cal.reqPerSec * opts.warmupSeconds) / slots) * slots),
+      )
   const byTarget = new Map(targets.map((t) => [t.name, [] as H2loadRun[]]))
   for (let round = 0; round < opts.rounds; round++) {
     const order = round % 2 === 0 ? targets : [...targets].reverse()
@@ -385,7 +406,7 @@ export async function measureShape(
   })
   const ref = servers[0]?.median?.reqPerSec
   for (const r of servers) if (r.median && ref) r.ratio = r.median.reqPerSec / ref
-  return { requests: n, servers }
+  return { requests: n, warmup, servers }
 }
 
 export async function runH2loadBench(opts: BenchOptions): Promise<H2loadBenchResult> {
@@ -458,7 +479,7 @@ export const spread = (range: [number, number] | undefined, digits = 0) =>
 export function formatH2loadResult(r: H2loadBenchResult): string {
   if (r.skipped !== undefined) return `Skipped: ${r.skipped}.`
   const lines = [
-    `${r.h2load ?? 'h2load'}; median of ${r.rounds} alternating runs per server, a fresh server per run${r.warmupSeconds ? `, warmed up with as many requests as the reference serves in ${r.warmupSeconds} s` : ''}` +
+    `${r.h2load ?? 'h2load'}; median of ${r.rounds} alternating runs per server, a fresh server per run${r.warmupSeconds ? `, warmed up with as many requests as the reference serves in ${r.warmupSeconds} s, at least ${fmt(WARMUP_FLOOR.small)} (${fmt(WARMUP_FLOOR.large)} of 1 MiB; the requests column gives them after the +)` : ''}` +
       `${r.pinned ? ', server on CPU 0 and h2load on CPU 1' : ' (not pinned to CPUs)'}.` +
       ' req/s is the median with the min–max of the runs. MB/s counts all bytes on the wire; RSS is the server' +
       ` process peak (VmHWM${r.peakRssReset ? ' of the measured run: reset after the warm-up' : ''}; for ours and node:http2 it includes the tsx loader).` +
@@ -476,8 +497,8 @@ export function formatH2loadResult(r: H2loadBenchResult): string {
       const failed = v.failedRuns > 0 ? `${v.failedRuns}/${v.runs.length}` : '0'
       lines.push(
         m === undefined
-          ? `| ${s.transport} | ${s.name} | ${fmt(s.requests)} | ${v.name} | FAILED | | | | ${failed}: ${v.runs.find((x) => !x.ok)?.error ?? ''} |`
-          : `| ${s.transport} | ${s.name} | ${fmt(s.requests)} | ${v.name} | ${fmt(m.reqPerSec)}${spread(v.range)} | ${fmt(m.mbPerSec, 1)} | ${fmt(m.peakRssMiB, 0)} | ${v.ratio === undefined ? '' : `${v.ratio.toFixed(2)}×`} | ${failed} |`,
+          ? `| ${s.transport} | ${s.name} | ${requestsCell(s)} | ${v.name} | FAILED | | | | ${failed}: ${v.runs.find((x) => !x.ok)?.error ?? ''} |`
+          : `| ${s.transport} | ${s.name} | ${requestsCell(s)} | ${v.name} | ${fmt(m.reqPerSec)}${spread(v.range)} | ${fmt(m.mbPerSec, 1)} | ${fmt(m.peakRssMiB, 0)} | ${v.ratio === undefined ? '' : `${v.ratio.toFixed(2)}×`} | ${failed} |`,
       )
     }
   }

@@ -18,8 +18,8 @@ export function checkSize(what: string, size: number): void {
 export class DynamicTable {
   #names: string[] = new Array(16)
   #values: string[] = new Array(16)
-  /** A note kept with each entry (the decoder's verdict on the field); undefined for most. */
-  #notes: Array<string | undefined> = new Array(16)
+  /** A note kept with each entry (the decoder's verdict on the field); made for the first note. */
+  #notes: Array<string | undefined> | undefined
   #mask = 15
   /** Id of the oldest live entry. */
   oldestId = 0
@@ -49,7 +49,7 @@ export class DynamicTable {
 
   /** The note the entry at dynamic index `i` was added with. */
   noteAt(i: number): string | undefined {
-    return this.#notes[(this.nextId - i) & this.#mask]
+    return this.#notes?.[(this.nextId - i) & this.#mask]
   }
 
   nameOf(id: number): string {
@@ -69,7 +69,12 @@ export class DynamicTable {
     const slot = this.nextId & this.#mask
     this.#names[slot] = name
     this.#values[slot] = value
-    this.#notes[slot] = note
+    if (note !== undefined) {
+      this.#notes ??= new Array(this.#mask + 1)
+      this.#notes[slot] = note
+    } else if (this.#notes !== undefined) {
+      this.#notes[slot] = undefined
+    }
     this.nextId++
     this.size += entrySize
     this.onAdd(this.nextId - 1, name, value)
@@ -89,7 +94,7 @@ export class DynamicTable {
     // Drop the references so evicted strings can be collected.
     this.#names[slot] = ''
     this.#values[slot] = ''
-    this.#notes[slot] = undefined
+    if (this.#notes !== undefined) this.#notes[slot] = undefined
     this.onEvict(this.oldestId, name, value)
     this.oldestId++
   }
@@ -103,11 +108,12 @@ export class DynamicTable {
     const size = (oldMask + 1) * 2
     const names = new Array<string>(size)
     const values = new Array<string>(size)
-    const notes = new Array<string | undefined>(size)
+    const oldNotes = this.#notes
+    const notes = oldNotes === undefined ? undefined : new Array<string | undefined>(size)
     for (let id = this.oldestId; id < this.nextId; id++) {
       names[id & (size - 1)] = this.#names[id & oldMask]!
       values[id & (size - 1)] = this.#values[id & oldMask]!
-      notes[id & (size - 1)] = this.#notes[id & oldMask]
+      if (notes !== undefined) notes[id & (size - 1)] = oldNotes![id & oldMask]
     }
     this.#names = names
     this.#values = values
