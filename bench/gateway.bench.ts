@@ -37,11 +37,13 @@ import {
   type H2loadShape,
   type H2loadTarget,
   measureShape,
+  peakRssWords,
   requestsCell,
   type StartedTarget,
   spread,
   startDaemon,
-  WARMUP_FLOOR,
+  warmupSecondsFor,
+  warmupSentence,
 } from './h2load.bench.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
@@ -202,7 +204,7 @@ export async function runGatewayBench(opts: BenchOptions): Promise<GatewayBenchR
     haproxy: {},
     pinned: pin,
     rounds,
-    warmupSeconds: opts.smoke ? 0 : opts.quick ? 1 : 2,
+    warmupSeconds: warmupSecondsFor(opts),
     reference: NODE_PROXY,
     shapes: [],
   }
@@ -267,11 +269,11 @@ export function formatGatewayResult(r: GatewayBenchResult): string {
   if (r.skipped !== undefined) return `Skipped: ${r.skipped}.`
   const lines = [
     `${r.h2load ?? 'h2load'} → proxy → node:http2 upstream (bench/servers/node-hello.ts), h2c on both hops;` +
-      ` median of ${r.rounds} alternating runs per path, a fresh proxy and upstream per run${r.warmupSeconds ? `, warmed up with as many requests as the reference serves in ${r.warmupSeconds} s, at least ${fmt(WARMUP_FLOOR.small)} (${fmt(WARMUP_FLOOR.large)} of 1 MiB; the requests column gives them after the +)` : ''}` +
+      ` median of ${r.rounds} alternating runs per path, a fresh proxy and upstream per run${warmupSentence(r.warmupSeconds)}` +
       `${r.pinned ? '; the proxy and its upstream share CPU 0 (so a proxy’s figure includes the upstream’s cost), h2load on CPU 1' : ' (not pinned to CPUs)'}.` +
       ` HAProxy: ${r.haproxy.version ?? `not measured, ${r.haproxy.skipped}`}` +
       `${r.haproxy.version === undefined ? '' : ', nbthread 1, proto h2 both sides'}.` +
-      ` RSS is the peak (VmHWM${r.peakRssReset ? ' of the measured run: reset after the warm-up' : ''}) of the process h2load talks to (the upstream’s for the direct path).` +
+      ` RSS is the peak (${peakRssWords(r.peakRssReset)}) of the process h2load talks to (the upstream’s for the direct path).` +
       ` Target: h2ts-gateway ≥ 2× ${r.reference}.`,
     '',
     `| shape | requests | path | req/s (min–max) | MB/s | peak RSS MiB | ÷ ${r.reference} | ÷ HAProxy | ÷ direct | failed runs |`,

@@ -8,10 +8,11 @@
  * `-c 10 -m 1`, each over cleartext h2 (prior knowledge) and TLS (ALPN h2). The request count of a shape is
  * calibrated on the first server so that one run takes about 3 s (0.6 s with --quick), and is the same for
  * every server. Each run: start the server, warm it up with one h2load run of as many requests as the first
- * server serves in 2 s (1 s with --quick; at least WARMUP_FLOOR), reset its peak RSS (Linux clear_refs), the measured h2load, read
- * the server's VmHWM, stop it. Servers alternate (ABBA) over several rounds and the median run is reported. The server
- * runs on CPU 0 and h2load on CPU 1 (`taskset`) when both exist. A run with any failed, errored or timed-out
- * request, a non-2xx status or a protocol other than h2 is reported as failed, never as a speed.
+ * server serves in 2 s (1 s with --quick; at least WARMUP_FLOOR), reset its peak RSS (Linux clear_refs),
+ * the measured h2load, read the server's VmHWM, stop it. Servers alternate (ABBA) over several rounds and
+ * the median run is reported. The server runs on CPU 0 and h2load on CPU 1 (`taskset`) when both exist. A
+ * run with any failed, errored or timed-out request, a non-2xx status or a protocol other than h2 is
+ * reported as failed, never as a speed.
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -302,6 +303,25 @@ function resetPeakRss(pid: number): boolean {
 /** Fewest warm-up requests per run: small responses, 1 MiB ones. */
 export const WARMUP_FLOOR = { small: 40_000, large: 800 }
 
+/** Warm-up seconds (at the reference's rate) for a run of this level; the smoke run counts requests. */
+export function warmupSecondsFor(opts: BenchOptions): number {
+  return opts.smoke ? 0 : opts.quick ? 1 : 2
+}
+
+/** The report's words for the warm-up, when the result recorded one. */
+export function warmupSentence(warmupSeconds: number | undefined): string {
+  if (!warmupSeconds) return ''
+  return (
+    `, warmed up with as many requests as the reference serves in ${warmupSeconds} s, at least` +
+    ` ${fmt(WARMUP_FLOOR.small)} (${fmt(WARMUP_FLOOR.large)} of 1 MiB; the requests column gives them after the +)`
+  )
+}
+
+/** What the peak RSS figures are: "VmHWM", and of which part of the run when it was reset. */
+export function peakRssWords(peakRssReset: boolean | undefined): string {
+  return `VmHWM${peakRssReset ? ' of the measured run: reset after the warm-up' : ''}`
+}
+
 /** The requests column: measured requests, and the warm-up's when recorded. */
 export function requestsCell(s: { requests: number; warmup?: number }): string {
   return s.warmup === undefined ? fmt(s.requests) : `${fmt(s.requests)} (+${fmt(s.warmup)})`
@@ -419,7 +439,7 @@ export async function runH2loadBench(opts: BenchOptions): Promise<H2loadBenchRes
   const result: H2loadBenchResult = {
     pinned: pin,
     rounds,
-    warmupSeconds: opts.smoke ? 0 : opts.quick ? 1 : 2,
+    warmupSeconds: warmupSecondsFor(opts),
     reference: reference.name,
     missing: [],
     shapes: [],
@@ -479,10 +499,10 @@ export const spread = (range: [number, number] | undefined, digits = 0) =>
 export function formatH2loadResult(r: H2loadBenchResult): string {
   if (r.skipped !== undefined) return `Skipped: ${r.skipped}.`
   const lines = [
-    `${r.h2load ?? 'h2load'}; median of ${r.rounds} alternating runs per server, a fresh server per run${r.warmupSeconds ? `, warmed up with as many requests as the reference serves in ${r.warmupSeconds} s, at least ${fmt(WARMUP_FLOOR.small)} (${fmt(WARMUP_FLOOR.large)} of 1 MiB; the requests column gives them after the +)` : ''}` +
+    `${r.h2load ?? 'h2load'}; median of ${r.rounds} alternating runs per server, a fresh server per run${warmupSentence(r.warmupSeconds)}` +
       `${r.pinned ? ', server on CPU 0 and h2load on CPU 1' : ' (not pinned to CPUs)'}.` +
       ' req/s is the median with the min–max of the runs. MB/s counts all bytes on the wire; RSS is the server' +
-      ` process peak (VmHWM${r.peakRssReset ? ' of the measured run: reset after the warm-up' : ''}; for ours and node:http2 it includes the tsx loader).` +
+      ` process peak (${peakRssWords(r.peakRssReset)}; for ours and node:http2 it includes the tsx loader).` +
       (r.versions === undefined || Object.keys(r.versions).length === 0
         ? ''
         : ` Native servers (one process, one thread, static files /hello and /1m): ${Object.values(r.versions).join('; ')}.`) +

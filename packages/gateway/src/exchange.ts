@@ -112,8 +112,7 @@ class H2Exchange implements Exchange {
   finish(trailers?: readonly Field[], last?: Uint8Array): void {
     this.#finished = true
     if (trailers !== undefined && trailers.length > 0) this.response.setTrailers(trailers)
-    if (last === undefined) this.response.end()
-    else this.response.end(last)
+    this.response.end(last)
   }
 
   abort(code: number = ErrorCode.INTERNAL_ERROR): void {
@@ -184,8 +183,7 @@ export function http1Exchange(
       if (trailers !== undefined && trailers.length > 0 && !response.hasHeader('content-length')) {
         response.addTrailers(trailers as Array<[string, string]>)
       }
-      if (last === undefined) response.end()
-      else response.end(last)
+      response.end(last)
     },
     abort() {
       finished = true

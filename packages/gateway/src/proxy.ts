@@ -520,13 +520,14 @@ export class Gateway extends EventEmitter {
     const whole = response.completeBody(64 * 1024)
     if (whole !== undefined) {
       const { chunks } = whole
+      const trailers = trailersOf(whole.trailers)
       // An answer without content (204, 304, a HEAD's, an empty body) ends with its header section.
-      if (chunks.length === 0 && !hasTrailers(whole.trailers)) {
+      if (chunks.length === 0 && trailers.length === 0) {
         exchange.respond(response.status, fields, true)
       } else {
         exchange.respond(response.status, fields)
         for (let i = 0; i < chunks.length - 1; i++) out.write(chunks[i])
-        exchange.finish(trailersOf(whole.trailers), chunks.at(-1))
+        exchange.finish(trailers, chunks.at(-1))
       }
       record.bytesOut += whole.bytes
       end()
@@ -577,11 +578,6 @@ export class Gateway extends EventEmitter {
       this.#clientCancelled(record, client.code, done)
     }
   }
-}
-
-function hasTrailers(headers: Record<string, string | string[]>): boolean {
-  for (const _ in headers) return true
-  return false
 }
 
 function trailersOf(headers: Record<string, string | string[]>): Field[] {

@@ -244,8 +244,7 @@ function pushedExchange(parent: Exchange, response: ServerResponse, path: string
       finished = true
       if (trailers !== undefined && trailers.length > 0)
         response.setTrailers(trailers as Array<[string, string]>)
-      if (last === undefined) response.end()
-      else response.end(last)
+      response.end(last)
     },
     abort(code = ErrorCode.INTERNAL_ERROR) {
       finished = true

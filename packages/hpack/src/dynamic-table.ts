@@ -69,11 +69,10 @@ export class DynamicTable {
     const slot = this.nextId & this.#mask
     this.#names[slot] = name
     this.#values[slot] = value
+    // A slot is reused only after its entry was evicted, which cleared its note.
     if (note !== undefined) {
       this.#notes ??= new Array(this.#mask + 1)
       this.#notes[slot] = note
-    } else if (this.#notes !== undefined) {
-      this.#notes[slot] = undefined
     }
     this.nextId++
     this.size += entrySize

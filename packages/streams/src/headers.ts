@@ -93,17 +93,18 @@ function checkRegular(streamId: number, name: string, value: string): void {
   }
 }
 
+function invalidContentLength(streamId: number, value: string): StreamError {
+  return malformed(streamId, 'invalid-content-length', `content-length "${value}" is not a number`)
+}
+
 function parseContentLength(streamId: number, value: string, previous: number | undefined): number {
   // RFC 9110 §8.6: 1*DIGIT (at most 15 of them here: exact as a double). Repeated fields must agree.
+  if (value.length === 0 || value.length > 15) throw invalidContentLength(streamId, value)
   let n = 0
-  const digits = value.length
-  for (let i = 0; i < digits; i++) {
+  for (let i = 0; i < value.length; i++) {
     const d = value.charCodeAt(i) - 0x30
-    if (d < 0 || d > 9) n = Number.NaN
+    if (d < 0 || d > 9) throw invalidContentLength(streamId, value)
     n = n * 10 + d
-  }
-  if (digits === 0 || digits > 15 || Number.isNaN(n)) {
-    throw malformed(streamId, 'invalid-content-length', `content-length "${value}" is not a number`)
   }
   if (previous !== undefined && previous !== n) {
     throw malformed(streamId, 'conflicting-content-length', 'content-length fields disagree')

@@ -119,17 +119,6 @@ function defaultFlushTiming(role: ConnectionOptions['role']): 'microtask' | 'imm
   return role === 'client' ? 'immediate' : 'microtask'
 }
 
-function hasLargeChunk(chunks: Uint8Array[]): boolean {
-  for (let i = 0; i < chunks.length; i++) if (chunks[i]!.length >= LARGE_CHUNK) return true
-  return false
-}
-
-function byteLength(chunks: Uint8Array[]): number {
-  let n = 0
-  for (let i = 0; i < chunks.length; i++) n += chunks[i]!.length
-  return n
-}
-
 /** Lowercase names, pseudo-header fields first: a list toFields can pass on as it is. */
 function isInOrder(fields: ReadonlyArray<HeaderField>): boolean {
   let regular = false
@@ -602,12 +591,9 @@ export abstract class NodeSession extends EventEmitter {
    * a batch costs one write; large DATA payloads go to the socket by reference, in order.
    */
   #write(chunks: Uint8Array[]): void {
-    if (chunks.length === 1 || !hasLargeChunk(chunks)) {
-      // One write: no cork, whose buffering costs an object per chunk and a second pass at uncork().
-      this.#sendSmall(chunks, 0, chunks.length, byteLength(chunks))
-      return
-    }
-    this.socket.cork()
+    // Corked only once a large payload makes it more than one write: a batch of small chunks is one write,
+    // and cork's buffering costs an object per chunk and a second pass at uncork().
+    let corked = false
     let start = 0
     let small = 0
     for (let i = 0; i < chunks.length; i++) {
@@ -616,13 +602,17 @@ export abstract class NodeSession extends EventEmitter {
         small += chunk.length
         continue
       }
+      if (!corked && chunks.length > 1) {
+        this.socket.cork()
+        corked = true
+      }
       if (i > start) this.#sendSmall(chunks, start, i, small)
       this.#send(chunk)
       start = i + 1
       small = 0
     }
     if (chunks.length > start) this.#sendSmall(chunks, start, chunks.length, small)
-    this.socket.uncork()
+    if (corked) this.socket.uncork()
   }
 
   /** Chunks [from, to), `bytes` in all: one of them as it is, several copied into one buffer. */
