@@ -108,6 +108,11 @@ export interface H2loadRun {
   protocol: string
   /** The server's VmHWM at the end of the run, KiB. */
   peakRssKiB: number
+  /**
+   * CPU time (user + system) the measured process used during the run, per request, in µs: what one
+   * request costs it, whatever else shares its core (NaN where /proc cannot tell).
+   */
+  cpuUsPerRequest: number
 }
 
 export interface H2loadServerResult {
@@ -115,7 +120,7 @@ export interface H2loadServerResult {
   runs: H2loadRun[]
   failedRuns: number
   /** Medians over the successful runs; absent when none succeeded. */
-  median?: { reqPerSec: number; mbPerSec: number; peakRssMiB: number }
+  median?: { reqPerSec: number; mbPerSec: number; peakRssMiB: number; cpuUsPerRequest: number }
   /** The spread of req/s over the successful runs: [min, max]. */
   range?: [number, number]
   /** median req/s ÷ the reference server's median req/s. */
@@ -152,7 +157,9 @@ export interface H2loadBenchResult {
 }
 
 /** Parses h2load's summary. Exported for tests. */
-export function parseH2loadOutput(out: string): Omit<H2loadRun, 'ok' | 'peakRssKiB' | 'error'> {
+export function parseH2loadOutput(
+  out: string,
+): Omit<H2loadRun, 'ok' | 'peakRssKiB' | 'cpuUsPerRequest' | 'error'> {
   const fin = /finished in ([\d.]+)(us|ms|s), ([\d.]+) req\/s/.exec(out)
   const req =
     /requests: (\d+) total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(
@@ -189,6 +196,30 @@ function peakRssKiB(pid: number): number {
   }
 }
 
+/** Clock ticks per second, the unit of the CPU times in /proc/PID/stat (USER_HZ; 100 nearly everywhere). */
+let clockTicks: number | undefined
+function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })
+    const n = Number(r.stdout?.trim())
+    clockTicks = Number.isInteger(n) && n > 0 ? n : 100
+  }
+  return clockTicks
+}
+
+/** CPU time the process has used so far (user + system, its threads included), in µs; NaN if unknown. */
+function cpuTimeUs(pid: number): number {
+  try {
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // utime and stime are fields 14 and 15, so 11 and 12 after the state (field 3).
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / ticksPerSecond()
+  } catch {
+    return Number.NaN
+  }
+}
+
 export interface H2loadEnv {
   h2load: string
   /** Servers on CPU 0, h2load on CPU 1. */
@@ -216,7 +247,7 @@ export interface H2loadTarget {
 }
 
 /**
- * Spawns a server (on CPU 0 when pinning) and waits until its output matches `ready`, whose first group is
+ * Spawns a server (on CPU `cpu`, default 0, when pinning) and waits until its output matches `ready`, whose first group is
  * the port it listens on. Failing to start within 20 s (or exiting first) is an error carrying its output.
  */
 export async function startDaemon(
@@ -224,9 +255,10 @@ export async function startDaemon(
   cmd: readonly string[],
   env: H2loadEnv,
   ready: RegExp = /^listening on (\d+)$/m,
+  cpu = 0,
 ): Promise<{ d: Daemon; port: number }> {
   const d = env.pin
-    ? spawnDaemon('taskset', ['-c', '0', ...cmd], { cwd: repoRoot })
+    ? spawnDaemon('taskset', ['-c', String(cpu), ...cmd], { cwd: repoRoot })
     : spawnDaemon(cmd[0]!, cmd.slice(1), { cwd: repoRoot })
   const t0 = Date.now()
   const deadline = t0 + 20_000
@@ -282,7 +314,12 @@ async function h2load(
     problems.push(`${q.succeeded}/${n} succeeded, ${p.status2xx} 2xx`)
   const want = shape.tls ? 'h2' : 'h2c'
   if (p.protocol !== want) problems.push(`protocol ${p.protocol}, not ${want}`)
-  const result: H2loadRun = { ok: problems.length === 0, ...p, peakRssKiB: Number.NaN }
+  const result: H2loadRun = {
+    ok: problems.length === 0,
+    ...p,
+    peakRssKiB: Number.NaN,
+    cpuUsPerRequest: Number.NaN,
+  }
   if (problems.length > 0) result.error = problems.join('; ')
   return result
 }
@@ -322,6 +359,11 @@ export function peakRssWords(peakRssReset: boolean | undefined): string {
   return `VmHWM${peakRssReset ? ' of the measured run: reset after the warm-up' : ''}`
 }
 
+/** CPU µs per request, to one decimal; blank where it was not measured (older results, no /proc). */
+export function cpuCell(us: number | undefined): string {
+  return us === undefined || !Number.isFinite(us) ? '' : fmt(us, 1)
+}
+
 /** The requests column: measured requests, and the warm-up's when recorded. */
 export function requestsCell(s: { requests: number; warmup?: number }): string {
   return s.warmup === undefined ? fmt(s.requests) : `${fmt(s.requests)} (+${fmt(s.warmup)})`
@@ -343,7 +385,9 @@ async function oneRun(target: H2loadTarget, shape: H2loadShape, n: number, warmu
     }
     if (warmup > 0) await h2load(env, shape, started.port, warmup, started.path)
     env.peakRssReset = resetPeakRss(started.pid) && env.peakRssReset !== false
+    const cpuBefore = cpuTimeUs(started.pid)
     const r = await h2load(env, shape, started.port, n, started.path)
+    r.cpuUsPerRequest = (cpuTimeUs(started.pid) - cpuBefore) / r.requests.succeeded
     r.peakRssKiB = peakRssKiB(started.pid)
     return r
   } catch (e) {
@@ -358,6 +402,7 @@ async function oneRun(target: H2loadTarget, shape: H2loadShape, n: number, warmu
       status2xx: 0,
       protocol: 'none',
       peakRssKiB: Number.NaN,
+      cpuUsPerRequest: Number.NaN,
     } satisfies H2loadRun
   } finally {
     await started?.close()
@@ -421,6 +466,7 @@ export async function measureShape(
         reqPerSec: median(ok.map((r) => r.reqPerSec)),
         mbPerSec: median(ok.map((r) => r.mbPerSec)),
         peakRssMiB: median(ok.map((r) => r.peakRssKiB)) / 1024,
+        cpuUsPerRequest: median(ok.map((r) => r.cpuUsPerRequest)),
       }
     return res
   })
@@ -503,13 +549,14 @@ export function formatH2loadResult(r: H2loadBenchResult): string {
       `${r.pinned ? ', server on CPU 0 and h2load on CPU 1' : ' (not pinned to CPUs)'}.` +
       ' req/s is the median with the min–max of the runs. MB/s counts all bytes on the wire; RSS is the server' +
       ` process peak (${peakRssWords(r.peakRssReset)}; for ours and node:http2 it includes the tsx loader).` +
+      ' CPU µs/req is the CPU time (user + system) the server used in the measured run per request.' +
       (r.versions === undefined || Object.keys(r.versions).length === 0
         ? ''
         : ` Native servers (one process, one thread, static files /hello and /1m): ${Object.values(r.versions).join('; ')}.`) +
       (r.missing.length > 0 ? ` Not measured: ${r.missing.join('; ')}.` : ''),
     '',
-    `| transport | shape | requests | server | req/s (min–max) | MB/s | peak RSS MiB | req/s ÷ ${r.reference} | failed runs |`,
-    '|---|---|---:|---|---:|---:|---:|---:|---:|',
+    `| transport | shape | requests | server | req/s (min–max) | MB/s | peak RSS MiB | CPU µs/req | req/s ÷ ${r.reference} | failed runs |`,
+    '|---|---|---:|---|---:|---:|---:|---:|---:|---:|',
   ]
   for (const s of r.shapes) {
     for (const v of s.servers) {
@@ -517,8 +564,8 @@ export function formatH2loadResult(r: H2loadBenchResult): string {
       const failed = v.failedRuns > 0 ? `${v.failedRuns}/${v.runs.length}` : '0'
       lines.push(
         m === undefined
-          ? `| ${s.transport} | ${s.name} | ${requestsCell(s)} | ${v.name} | FAILED | | | | ${failed}: ${v.runs.find((x) => !x.ok)?.error ?? ''} |`
-          : `| ${s.transport} | ${s.name} | ${requestsCell(s)} | ${v.name} | ${fmt(m.reqPerSec)}${spread(v.range)} | ${fmt(m.mbPerSec, 1)} | ${fmt(m.peakRssMiB, 0)} | ${v.ratio === undefined ? '' : `${v.ratio.toFixed(2)}×`} | ${failed} |`,
+          ? `| ${s.transport} | ${s.name} | ${requestsCell(s)} | ${v.name} | FAILED | | | | | ${failed}: ${v.runs.find((x) => !x.ok)?.error ?? ''} |`
+          : `| ${s.transport} | ${s.name} | ${requestsCell(s)} | ${v.name} | ${fmt(m.reqPerSec)}${spread(v.range)} | ${fmt(m.mbPerSec, 1)} | ${fmt(m.peakRssMiB, 0)} | ${cpuCell(m.cpuUsPerRequest)} | ${v.ratio === undefined ? '' : `${v.ratio.toFixed(2)}×`} | ${failed} |`,
       )
     }
   }

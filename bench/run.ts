@@ -225,7 +225,7 @@ for (const s of h2load?.shapes ?? [])
 const gateway = results['gateway'] as GatewayBenchResult | undefined
 for (const s of gateway?.shapes ?? [])
   groups.push({
-    title: `gateway, h2c ${s.name} (÷ ${gateway!.reference})`,
+    title: `gateway, h2c ${s.name}${s.layout === undefined ? '' : `, ${s.layout}`} (÷ ${gateway!.reference})`,
     bars: s.servers.map((v) => ({ label: v.name, ratio: v.ratio ?? Number.NaN })),
   })
 const chart = groups.length > 0

@@ -14,7 +14,7 @@ import { makeTempDir, run } from './support/peers.js'
 const repoRoot = fileURLToPath(new URL('..', import.meta.url))
 
 interface Row {
-  median?: Record<string, unknown> & { reqPerSec?: number }
+  median?: Record<string, unknown> & { reqPerSec?: number; cpuUsPerRequest?: number }
   ratio?: number
 }
 
@@ -57,6 +57,8 @@ describe('pnpm bench --smoke', () => {
       for (const s of servers) {
         expect(s.median?.reqPerSec).toBeGreaterThan(0)
         expect(s.ratio).toBeGreaterThan(0)
+        // Read from /proc/PID/stat around the measured run: a server that answered used some CPU.
+        expect(s.median?.cpuUsPerRequest).toBeGreaterThan(0)
       }
     }
 

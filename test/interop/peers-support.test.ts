@@ -139,6 +139,7 @@ describe('formatH2loadResult', () => {
     status2xx: 1000,
     protocol: 'h2c',
     peakRssKiB: 51_200,
+    cpuUsPerRequest: 21.25,
   }
   const failed: H2loadRun = { ...okRun, ok: false, error: '3 failed, 0 errored, 0 timeout', reqPerSec: 9e9 }
   it('reports a server whose runs all failed as FAILED, never as a speed', () => {
@@ -160,7 +161,7 @@ describe('formatH2loadResult', () => {
               name: 'node:http2',
               runs: [okRun],
               failedRuns: 0,
-              median: { reqPerSec: 1000, mbPerSec: 1, peakRssMiB: 50 },
+              median: { reqPerSec: 1000, mbPerSec: 1, peakRssMiB: 50, cpuUsPerRequest: 21.25 },
               ratio: 1,
             },
             { name: 'h2ts', runs: [failed], failedRuns: 1 },
@@ -168,7 +169,7 @@ describe('formatH2loadResult', () => {
         },
       ],
     })
-    expect(md).toContain('| h2c | -c 1 -m 100 | 1,000 | node:http2 | 1,000 | 1.0 | 50 | 1.00× | 0 |')
+    expect(md).toContain('| h2c | -c 1 -m 100 | 1,000 | node:http2 | 1,000 | 1.0 | 50 | 21.3 | 1.00× | 0 |')
     expect(md).toMatch(/\| h2ts \| FAILED \|/)
     expect(md).not.toContain('9,000,000,000')
     expect(md).toContain('- h2c -c 1 -m 100, h2ts: 3 failed, 0 errored, 0 timeout')

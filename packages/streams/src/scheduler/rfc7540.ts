@@ -338,14 +338,17 @@ export class Rfc7540Scheduler implements WriteScheduler {
   /** Takes a node out of the tree; its children move to its parent, sharing its weight (§5.3.4). */
   #drop(node: Node): void {
     const parent = node.parent ?? this.#root
-    const children = [...(node.children ?? [])]
-    let total = 0
-    for (const child of children) total += child.weight
     this.#detach(node)
-    for (const child of children) {
-      this.#detach(child)
-      child.weight = Math.max(1, Math.floor((node.weight * child.weight) / total))
-      this.#attach(child, parent)
+    // Most nodes have no children (a closed request nobody depends on): no copy of an empty list.
+    if (node.childCount > 0) {
+      const children = [...node.children!]
+      let total = 0
+      for (const child of children) total += child.weight
+      for (const child of children) {
+        this.#detach(child)
+        child.weight = Math.max(1, Math.floor((node.weight * child.weight) / total))
+        this.#attach(child, parent)
+      }
     }
     this.#nodes.delete(node.id)
     if (node.kind === 'idle') this.#idle.remove(node)
