@@ -49,10 +49,10 @@ import {
   measureShape,
   peakRssWords,
   requestsCell,
+  runLevel,
   type StartedTarget,
   spread,
   startDaemon,
-  warmupSecondsFor,
   warmupSentence,
 } from './h2load.bench.js'
 
@@ -218,12 +218,12 @@ export async function runGatewayBench(opts: BenchOptions): Promise<GatewayBenchR
   // The smoke run keeps to our paths; HAProxy is optional everywhere.
   const haproxyPath = opts.smoke ? undefined : findCommand('haproxy')
   const pin = findCommand('taskset') !== undefined && cpus().length >= 2
-  const rounds = opts.rounds ?? (opts.smoke ? 1 : opts.quick ? 3 : 5)
+  const level = runLevel(opts)
   const result: GatewayBenchResult = {
     haproxy: {},
     pinned: pin,
-    rounds,
-    warmupSeconds: warmupSecondsFor(opts),
+    rounds: level.rounds,
+    warmupSeconds: level.warmupSeconds,
     reference: NODE_PROXY,
     shapes: [],
   }
@@ -249,8 +249,6 @@ export async function runGatewayBench(opts: BenchOptions): Promise<GatewayBenchR
   const tmp = makeTempDir('h2ts-gateway-bench-')
   try {
     const env: H2loadEnv = { h2load: h2loadPath, pin, log }
-    const seconds = opts.smoke ? 0.2 : opts.quick ? 0.6 : 3
-    const warmupSeconds = result.warmupSeconds ?? 0
     // Without pinning there is no layout to choose: one pass.
     for (const layout of opts.smoke || !pin ? LAYOUTS.slice(0, 1) : LAYOUTS) {
       const targets = [proxied(NODE_PROXY, layout, startNodeProxy), proxied(GATEWAY, layout, startGateway)]
@@ -258,13 +256,7 @@ export async function runGatewayBench(opts: BenchOptions): Promise<GatewayBenchR
       targets.push(direct(layout))
       for (const shape of opts.smoke ? shapes.slice(0, 1) : shapes) {
         const label = `gateway h2c ${shape.name} (${layout})`
-        const measured = await measureShape(targets, shape, env, {
-          rounds,
-          seconds,
-          warmupSeconds,
-          label,
-          ...(opts.smoke ? { smoke: true } : {}),
-        })
+        const measured = await measureShape(targets, shape, env, { ...level, label })
         const against = (name: string) => measured.servers.find((s) => s.name === name)?.median?.reqPerSec
         const haproxyReqs = against(HAPROXY)
         const directReqs = against(DIRECT)

@@ -247,8 +247,8 @@ export interface H2loadTarget {
 }
 
 /**
- * Spawns a server (on CPU `cpu`, default 0, when pinning) and waits until its output matches `ready`, whose first group is
- * the port it listens on. Failing to start within 20 s (or exiting first) is an error carrying its output.
+ * Spawns a server (on CPU `cpu` when pinning) and waits until its output matches `ready`, whose first group
+ * is the port it listens on. Failing to start within 20 s (or exiting first) is an error carrying its output.
  */
 export async function startDaemon(
   name: string,
@@ -340,9 +340,21 @@ function resetPeakRss(pid: number): boolean {
 /** Fewest warm-up requests per run: small responses, 1 MiB ones. */
 export const WARMUP_FLOOR = { small: 40_000, large: 800 }
 
-/** Warm-up seconds (at the reference's rate) for a run of this level; the smoke run counts requests. */
-export function warmupSecondsFor(opts: BenchOptions): number {
-  return opts.smoke ? 0 : opts.quick ? 1 : 2
+/**
+ * How the macro benches measure at a level: alternating rounds per figure, seconds per measured run (at
+ * the reference's rate) and warm-up seconds (the smoke run warms up with one request per slot).
+ */
+export interface RunLevel {
+  rounds: number
+  seconds: number
+  warmupSeconds: number
+  smoke?: boolean
+}
+
+export function runLevel(opts: BenchOptions): RunLevel {
+  if (opts.smoke) return { rounds: opts.rounds ?? 1, seconds: 0.2, warmupSeconds: 0, smoke: true }
+  if (opts.quick) return { rounds: opts.rounds ?? 3, seconds: 0.6, warmupSeconds: 1 }
+  return { rounds: opts.rounds ?? 5, seconds: 3, warmupSeconds: 2 }
 }
 
 /** The report's words for the warm-up, when the result recorded one. */
@@ -418,7 +430,7 @@ export async function measureShape(
   targets: readonly H2loadTarget[],
   shape: H2loadShape,
   env: H2loadEnv,
-  opts: { rounds: number; seconds: number; warmupSeconds: number; label: string; smoke?: boolean },
+  opts: RunLevel & { label: string },
 ): Promise<{ requests: number; warmup: number; servers: H2loadServerResult[] }> {
   const reference = targets[0]!
   const slots = shape.clients * shape.streams
@@ -481,11 +493,11 @@ export async function runH2loadBench(opts: BenchOptions): Promise<H2loadBenchRes
   const reference = servers[0]!
   const h2loadPath = findCommand('h2load')
   const pin = findCommand('taskset') !== undefined && cpus().length >= 2
-  const rounds = opts.rounds ?? (opts.smoke ? 1 : opts.quick ? 3 : 5)
+  const level = runLevel(opts)
   const result: H2loadBenchResult = {
     pinned: pin,
-    rounds,
-    warmupSeconds: warmupSecondsFor(opts),
+    rounds: level.rounds,
+    warmupSeconds: level.warmupSeconds,
     reference: reference.name,
     missing: [],
     shapes: [],
@@ -504,8 +516,6 @@ export async function runH2loadBench(opts: BenchOptions): Promise<H2loadBenchRes
   try {
     const tls = await writeCertFiles(tmp.path, await selfSignedCert())
     const env: H2loadEnv = { h2load: h2loadPath, pin, tls, log }
-    const seconds = opts.smoke ? 0.2 : opts.quick ? 0.6 : 3
-    const warmupSeconds = result.warmupSeconds ?? 0
     // The reference first: measureShape calibrates on it and takes ratios against it.
     const targets = [reference, ...present.filter((s) => s !== reference)].map(helloTarget)
     // Native servers (nghttpd, h2o, nginx) when installed; the smoke run keeps to the two of ours.
@@ -519,13 +529,7 @@ export async function runH2loadBench(opts: BenchOptions): Promise<H2loadBenchRes
     for (const shape of opts.smoke ? shapes.slice(0, 1) : shapes) {
       const transport = shape.tls ? 'TLS' : 'h2c'
       const label = `h2load ${transport} ${shape.name}`
-      const measured = await measureShape(targets, shape, env, {
-        rounds,
-        seconds,
-        warmupSeconds,
-        label,
-        ...(opts.smoke ? { smoke: true } : {}),
-      })
+      const measured = await measureShape(targets, shape, env, { ...level, label })
       result.shapes.push({ ...shape, transport, ...measured })
     }
     result.peakRssReset = env.peakRssReset === true

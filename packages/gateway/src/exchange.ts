@@ -62,29 +62,69 @@ function flat(fields: readonly Field[]): string[] {
 const ignore = () => {}
 
 /**
- * An exchange on our HTTP/2 server. A class, not an object literal with accessors: one is made per request,
- * and V8 keeps a class's instances on one fast shape.
+ * The response side of an exchange on our HTTP/2 server, on a request's stream or a pushed one (push.ts).
+ * Classes, not object literals with accessors: one is made per request, and V8 keeps a class's instances
+ * on one fast shape.
  */
-class H2Exchange implements Exchange {
+export abstract class H2ResponseSide {
   readonly protocol = 'h2'
+  readonly out: ServerResponse
+  /** The response ended (or was reset by us): a close after this is not the client going away. */
+  protected finished = false
+
+  constructor(protected readonly response: ServerResponse) {
+    this.out = response
+  }
+
+  get started(): boolean {
+    return this.response.headersSent
+  }
+
+  respond(status: number, fields: readonly Field[], endStream = false): void {
+    this.response.respond(status, fields, { endStream })
+    if (endStream) this.finished = true
+  }
+
+  finish(trailers?: readonly Field[], last?: Uint8Array): void {
+    this.finished = true
+    if (trailers !== undefined && trailers.length > 0) this.response.setTrailers(trailers)
+    this.response.end(last)
+  }
+
+  abort(code: number = ErrorCode.INTERNAL_ERROR): void {
+    this.finished = true
+    this.response.reset(code)
+  }
+
+  onClientGone(callback: (code: number | undefined) => void): void {
+    // The response Writable is destroyed when the stream is reset or the connection dies.
+    this.response.once('close', () => {
+      if (!this.finished) callback(this.resetCode())
+    })
+  }
+
+  /** The code of the client's RST_STREAM, when it reset the stream. */
+  protected abstract resetCode(): number | undefined
+}
+
+/** An exchange on our HTTP/2 server: a client's request. */
+class H2Exchange extends H2ResponseSide implements Exchange {
   readonly method: string
   readonly path: string
   readonly authority: string | undefined
   readonly fields: Field[] = []
   readonly clientAddress: string | undefined
   readonly hasBody: boolean
-  readonly out: ServerResponse
-  #finished = false
 
   constructor(
     private readonly request: ServerRequest,
-    private readonly response: ServerResponse,
+    response: ServerResponse,
     readonly scheme: 'http' | 'https',
   ) {
+    super(response)
     // The proxy learns of resets through onClientGone. A write the engine refuses (the stream closed
     // meanwhile) fails the Writable with an 'error' event, which must not go unhandled.
     response.on('error', ignore)
-    this.out = response
     this.method = request.method
     // CONNECT has no :path; the proxy answers it with an error.
     this.path = request.path ?? ''
@@ -100,31 +140,8 @@ class H2Exchange implements Exchange {
     return this.request.body
   }
 
-  get started(): boolean {
-    return this.response.headersSent
-  }
-
-  respond(status: number, fields: readonly Field[], endStream = false): void {
-    this.response.respond(status, fields, { endStream })
-    if (endStream) this.#finished = true
-  }
-
-  finish(trailers?: readonly Field[], last?: Uint8Array): void {
-    this.#finished = true
-    if (trailers !== undefined && trailers.length > 0) this.response.setTrailers(trailers)
-    this.response.end(last)
-  }
-
-  abort(code: number = ErrorCode.INTERNAL_ERROR): void {
-    this.#finished = true
-    this.response.reset(code)
-  }
-
-  onClientGone(callback: (code: number | undefined) => void): void {
-    // The response Writable is destroyed when the stream is reset or the connection dies.
-    this.response.once('close', () => {
-      if (!this.#finished) callback(this.request.resetError?.code)
-    })
+  protected resetCode(): number | undefined {
+    return this.request.resetError?.code
   }
 
   push(path: string): ServerResponse | undefined {

@@ -7,9 +7,9 @@
  * the same upstream and the same route.
  */
 import { Readable } from 'node:stream'
-import { ErrorCode, isStreamError } from '@h2ts/streams'
+import { isStreamError } from '@h2ts/streams'
 import type { ServerResponse } from '@h2ts/streams/node'
-import type { Exchange } from './exchange.js'
+import { type Exchange, H2ResponseSide } from './exchange.js'
 import type { Field } from './forwarding.js'
 
 /** One link-value of a Link field (RFC 8288 §3): its target as written and its parameters. */
@@ -199,7 +199,7 @@ export function pushPreloads(exchange: Exchange, responseFields: readonly Field[
     // The client does not take pushes.
     if (response === undefined) return promised
     promised++
-    ctx.serve(pushedExchange(exchange, response, path))
+    ctx.serve(new PushedExchange(exchange, response, path))
   }
   return promised
 }
@@ -214,49 +214,38 @@ function carriesOver(name: string): boolean {
 }
 
 /** The exchange of a pushed stream: a GET made on the client's behalf, answered on the pushed stream. */
-function pushedExchange(parent: Exchange, response: ServerResponse, path: string): Exchange {
-  let finished = false
-  let resetCode: number | undefined
-  // The client may refuse the push at any moment (RST_STREAM CANCEL, e.g. it has the resource cached).
-  response.on('error', (error: Error) => {
-    if (isStreamError(error)) resetCode = error.code
-  })
-  return {
-    protocol: 'h2',
-    scheme: parent.scheme,
-    method: 'GET',
-    path,
-    authority: parent.authority,
-    fields: parent.fields.filter(([name]) => carriesOver(name)),
-    clientAddress: parent.clientAddress,
-    hasBody: false,
-    body: Readable.from([]),
-    pushed: true,
-    get started() {
-      return response.headersSent
-    },
-    respond(status, fields, endStream = false) {
-      response.respond(status, fields as Array<[string, string]>, { endStream })
-      if (endStream) finished = true
-    },
-    out: response,
-    finish(trailers, last) {
-      finished = true
-      if (trailers !== undefined && trailers.length > 0)
-        response.setTrailers(trailers as Array<[string, string]>)
-      response.end(last)
-    },
-    abort(code = ErrorCode.INTERNAL_ERROR) {
-      finished = true
-      response.reset(code)
-    },
-    onClientGone(callback) {
-      response.once('close', () => {
-        if (!finished) callback(resetCode)
-      })
-    },
-    prioritize(urgency, incremental) {
-      response.prioritize({ scheme: 'rfc9218', urgency, incremental })
-    },
+class PushedExchange extends H2ResponseSide implements Exchange {
+  readonly method = 'GET'
+  readonly scheme: 'http' | 'https'
+  readonly authority: string | undefined
+  readonly fields: Field[]
+  readonly clientAddress: string | undefined
+  readonly hasBody = false
+  readonly body: Readable = Readable.from([])
+  readonly pushed = true
+  #resetCode: number | undefined
+
+  constructor(
+    parent: Exchange,
+    response: ServerResponse,
+    readonly path: string,
+  ) {
+    super(response)
+    this.scheme = parent.scheme
+    this.authority = parent.authority
+    this.fields = parent.fields.filter(([name]) => carriesOver(name))
+    this.clientAddress = parent.clientAddress
+    // The client may refuse the push at any moment (RST_STREAM CANCEL, e.g. it has the resource cached).
+    response.on('error', (error: Error) => {
+      if (isStreamError(error)) this.#resetCode = error.code
+    })
+  }
+
+  protected resetCode(): number | undefined {
+    return this.#resetCode
+  }
+
+  prioritize(urgency: number, incremental: boolean): void {
+    this.response.prioritize({ scheme: 'rfc9218', urgency, incremental })
   }
 }

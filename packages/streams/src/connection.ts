@@ -36,7 +36,7 @@ import {
   type SettingsFrame,
   type WindowUpdateFrame,
 } from '@h2ts/frames'
-import { Decoder, Encoder, type FieldProblem, type HeaderField, isHpackError } from '@h2ts/hpack'
+import { Decoder, Encoder, type HeaderField, isHpackError } from '@h2ts/hpack'
 import { RateBudget } from './budget.js'
 import { ConnectionError, StreamError, UsageError } from './errors.js'
 import type { ConnectionEvent, HeadersKind } from './events.js'
@@ -321,8 +321,6 @@ export class Connection {
   readonly #decoder: FrameDecoder
   readonly #hpackIn: Decoder
   readonly #checkOutgoing: boolean
-  /** The first field of the header block being applied that breaks §8.2.1, as the decoder found it. */
-  #fieldProblem: FieldProblem | undefined
   readonly #hpackOut = new Encoder()
   /** Running totals for metrics; read them at any time, never reset by the engine. */
   readonly stats: ConnectionStats = {
@@ -835,17 +833,24 @@ export class Connection {
     block.parts.push(fragment.slice())
   }
 
+  /**
+   * §8.2.1 for the header block just decoded: the decoder checked its fields as they arrived (and a field
+   * sent again by index kept its first verdict); the first one it found malformed is this stream's error.
+   */
+  #checkReceivedFields(streamId: number): void {
+    const problem = this.#hpackIn.lastFieldProblem
+    if (problem !== undefined) throw fieldError(streamId, problem)
+  }
+
   /** Decodes a complete header block, then applies it to its stream. */
   #onHeaderBlock(block: PendingBlock, bytes: Uint8Array): void {
     let fields: HeaderField[] | undefined
     let tooLarge = false
     try {
       fields = this.#hpackIn.decodeFields(bytes)
-      this.#fieldProblem = this.#hpackIn.lastFieldProblem
       this.stats.headerBytesReceived.encoded += bytes.length
       this.stats.headerBytesReceived.raw += this.#hpackIn.lastHeaderListSize
     } catch (error) {
-      this.#fieldProblem = undefined
       if (!isHpackError(error)) throw error
       // §4.3: an HPACK failure leaves the tables out of step: the connection cannot go on.
       if (error.fatal)
@@ -931,7 +936,7 @@ export class Connection {
       return
     }
     try {
-      if (this.#fieldProblem !== undefined) throw fieldError(id, this.#fieldProblem)
+      this.#checkReceivedFields(id)
       if (this.role === 'client' && !stream.gotHeaders) {
         const response = validateResponse(id, fields, false)
         const informational = response.status < 200
@@ -1066,7 +1071,7 @@ export class Connection {
     }
     let request: ReturnType<typeof validateRequest>
     try {
-      if (this.#fieldProblem !== undefined) throw fieldError(id, this.#fieldProblem)
+      this.#checkReceivedFields(id)
       request = validateRequest(id, fields, this.#local.enableConnectProtocol, false)
     } catch (error) {
       if (!(error instanceof StreamError)) throw error
@@ -1164,7 +1169,7 @@ export class Connection {
       if (tooLarge) {
         throw new StreamError(promisedId, ErrorCode.ENHANCE_YOUR_CALM, 'header-list-too-large', 'too large')
       }
-      if (this.#fieldProblem !== undefined) throw fieldError(promisedId, this.#fieldProblem)
+      this.#checkReceivedFields(promisedId)
       request = validateRequest(promisedId, fields, false, false)
       // §8.4.1: a promised request is safe and cacheable, and carries no content.
       if (request.method !== 'GET' && request.method !== 'HEAD') {
