@@ -29,7 +29,7 @@ import { fileURLToPath } from 'node:url'
 import { type Daemon, makeTempDir, selfSignedCert, sleep, writeCertFiles } from '../test/support/peers.js'
 import type { BenchOptions } from './common.js'
 import { median } from './common.js'
-import { buildPackages, fmt, type H2loadEnv, startDaemon } from './h2load.bench.js'
+import { buildPackages, fmt, type H2loadEnv, serverCmd, startDaemon } from './h2load.bench.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const repoRoot = join(benchDir, '..')
@@ -137,8 +137,8 @@ function runClient(
   hooks: { before(): Promise<void>; after(): Promise<void> },
   timeoutMs: number,
 ): Promise<ClientReport> {
-  const script = join(benchDir, 'servers/openai-client.ts')
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const [node, ...argv] = serverCmd('servers/openai-client.ts', ...args)
+  const child: ChildProcess = spawn(node!, argv, {
     cwd: benchDir,
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -202,20 +202,18 @@ export async function runApiBench(opts: BenchOptions): Promise<ApiBenchResult> {
   try {
     const { certFile, keyFile } = await writeCertFiles(tmp.path, await selfSignedCert())
     const env: H2loadEnv = { h2load: '', pin: false, log }
-    const mockCmd = (protocol: string) => [
-      process.execPath,
-      '--import',
-      'tsx',
-      join(benchDir, 'servers/openai-mock.ts'),
-      '--protocol',
-      protocol,
-      '--cert',
-      certFile,
-      '--key',
-      keyFile,
-      '--token-interval',
-      String(tokenInterval),
-    ]
+    const mockCmd = (protocol: string) =>
+      serverCmd(
+        'servers/openai-mock.ts',
+        '--protocol',
+        protocol,
+        '--cert',
+        certFile,
+        '--key',
+        keyFile,
+        '--token-interval',
+        String(tokenInterval),
+      )
     const h1 = await startDaemon('HTTP/1.1 mock', mockCmd('http1'), env)
     daemons.push(h1.d)
     const h2 = await startDaemon('HTTP/2 mock', mockCmd('h2'), env)

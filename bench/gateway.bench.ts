@@ -51,6 +51,7 @@ import {
   requestsCell,
   runLevel,
   type StartedTarget,
+  serverCmd,
   spread,
   startDaemon,
   warmupSentence,
@@ -76,9 +77,9 @@ const DIRECT = 'direct to upstream'
 export type GatewayLayout = 'shared core' | 'own core'
 const LAYOUTS: readonly GatewayLayout[] = ['shared core', 'own core']
 
-/** The upstream of every path, node:http2 run by tsx (as in the h2load bench). */
+/** The upstream of every path: node:http2, compiled and run by plain node (as in the h2load bench). */
 async function startUpstream(shape: H2loadShape, env: H2loadEnv, layout: GatewayLayout) {
-  const cmd = [process.execPath, '--import', 'tsx', join(benchDir, 'servers/node-hello.ts'), '--port', '0']
+  const cmd = serverCmd('servers/node-hello.ts', '--port', '0')
   if (shape.size !== undefined) cmd.push('--size', String(shape.size))
   return startDaemon('upstream (node-hello)', cmd, env, undefined, layout === 'shared core' ? 0 : 1)
 }
@@ -123,9 +124,8 @@ function direct(layout: GatewayLayout): H2loadTarget {
 }
 
 async function startNodeProxy(upstreamPort: number, env: H2loadEnv): Promise<StartedTarget> {
-  const script = join(benchDir, 'servers/node-proxy.ts')
   const upstream = `http://127.0.0.1:${upstreamPort}`
-  const cmd = [process.execPath, '--import', 'tsx', script, '--port', '0', '--upstream', upstream]
+  const cmd = serverCmd('servers/node-proxy.ts', '--port', '0', '--upstream', upstream)
   const { d, port } = await startDaemon(NODE_PROXY, cmd, env)
   return { port, pid: d.pid, close: () => d.close() }
 }

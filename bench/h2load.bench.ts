@@ -43,22 +43,26 @@ export interface H2loadServer {
   cmd: string[]
 }
 
-const tsx = (script: string): H2loadServer['cmd'] => [
-  process.execPath,
-  '--import',
-  'tsx',
-  join(benchDir, script),
+const CORE_PROJECTS = [
+  'packages/hpack',
+  'packages/frames',
+  'packages/streams/tsconfig.build.json',
+  'bench/tsconfig.servers.json',
 ]
-
-const CORE_PROJECTS = ['packages/hpack', 'packages/frames', 'packages/streams/tsconfig.build.json']
 /** Projects built by this process already. */
 const built = new Set<string>()
 
 /**
- * Our packages are measured as users run them: compiled to JavaScript (dist/), not transformed from
- * TypeScript on the fly, which costs tsx-loaded code a large share of its speed. tsx only loads the small
- * server scripts themselves. `extra` adds projects built after the core ones (the gateway bench's).
+ * Everything is measured as users run it: compiled to JavaScript and started by plain `node`, our packages
+ * (dist/) and the benchmark servers alike (bench/dist/servers, built by buildPackages). A TypeScript loader
+ * such as tsx would cost every server ~28 MiB of RSS (its loader thread) and ours more, one module
+ * transform at a time, than node:http2, which loads no user modules.
  */
+export function serverCmd(script: string, ...args: string[]): string[] {
+  return [process.execPath, join(benchDir, 'dist', script.replace(/\.ts$/, '.js')), ...args]
+}
+
+/** Builds the packages and the benchmark servers (once per process). `extra` adds projects (the gateway's). */
 export function buildPackages(log: (s: string) => void, extra: readonly string[] = []): void {
   const tsc = join(repoRoot, 'node_modules', '.bin', 'tsc')
   // Once per process: the parts of one suite run share the build.
@@ -74,8 +78,8 @@ export function buildPackages(log: (s: string) => void, extra: readonly string[]
 
 /** The first entry is the reference: it calibrates the request counts and every ratio is against it. */
 export const servers: H2loadServer[] = [
-  { name: 'node:http2', script: 'servers/node-hello.ts', cmd: tsx('servers/node-hello.ts') },
-  { name: 'h2ts', script: 'servers/h2ts-hello.ts', cmd: tsx('servers/h2ts-hello.ts') },
+  { name: 'node:http2', script: 'servers/node-hello.ts', cmd: serverCmd('servers/node-hello.ts') },
+  { name: 'h2ts', script: 'servers/h2ts-hello.ts', cmd: serverCmd('servers/h2ts-hello.ts') },
 ]
 
 export interface H2loadShape {
@@ -552,7 +556,7 @@ export function formatH2loadResult(r: H2loadBenchResult): string {
     `${r.h2load ?? 'h2load'}; median of ${r.rounds} alternating runs per server, a fresh server per run${warmupSentence(r.warmupSeconds)}` +
       `${r.pinned ? ', server on CPU 0 and h2load on CPU 1' : ' (not pinned to CPUs)'}.` +
       ' req/s is the median with the min–max of the runs. MB/s counts all bytes on the wire; RSS is the server' +
-      ` process peak (${peakRssWords(r.peakRssReset)}; for ours and node:http2 it includes the tsx loader).` +
+      ` process peak (${peakRssWords(r.peakRssReset)}; every server runs as compiled JavaScript under plain node).` +
       ' CPU µs/req is the CPU time (user + system) the server used in the measured run per request.' +
       (r.versions === undefined || Object.keys(r.versions).length === 0
         ? ''

@@ -15,15 +15,13 @@
 
 import { readFileSync } from 'node:fs'
 import { connect as netConnect, type Socket } from 'node:net'
-import { dirname, join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { connect as tlsConnect } from 'node:tls'
 import { fileURLToPath } from 'node:url'
 import { makeTempDir, selfSignedCert, sleep, writeCertFiles } from '../test/support/peers.js'
 import type { BenchOptions } from './common.js'
 import { median } from './common.js'
-import { buildPackages, fmt, type H2loadEnv, startDaemon } from './h2load.bench.js'
-
-const benchDir = dirname(fileURLToPath(import.meta.url))
+import { buildPackages, fmt, type H2loadEnv, serverCmd, startDaemon } from './h2load.bench.js'
 
 const SERVERS = [
   { name: 'node:http2', script: 'servers/node-hello.ts' },
@@ -106,7 +104,7 @@ async function oneRun(
   count: number,
   env: H2loadEnv,
 ): Promise<IdleRun> {
-  const cmd = [process.execPath, '--import', 'tsx', join(benchDir, script), '--port', '0']
+  const cmd = serverCmd(script, '--port', '0')
   if (tls) cmd.push('--tls', '--cert', tls.certFile, '--key', tls.keyFile)
   const { d, port } = await startDaemon(script, cmd, env)
   let sockets: Socket[] = []
