@@ -9,6 +9,7 @@
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
 import { Readable, Writable } from 'node:stream'
+import type { TLSSocket } from 'node:tls'
 import { ErrorCode } from '@h2ts/frames'
 import type { HeaderField } from '@h2ts/hpack'
 import { Connection, type ConnectionOptions } from '../connection.js'
@@ -29,8 +30,15 @@ export const BODY_HIGH_WATER_MARK = 64 * 1024
 const LARGE_CHUNK = 16 * 1024
 /** How long a socket that was end()ed after the final GOAWAY may take to close before it is destroyed. */
 const END_GRACE_MS = 1000
-/** Bytes taken from the engine per write batch. */
+/**
+ * Bytes taken from the engine per write batch. On cleartext TCP a large batch is one writev of views of the
+ * application's buffers, and fewer syscalls win. A TLS socket copies each write whole into one buffer and
+ * encrypts it (node's TLSWrap): batches of 64 KiB (four 16 KiB records) keep that copy in cache and the
+ * buffers small. Measured on 1 MiB responses (h2load -c 10 -m 1): TLS at 64 KiB against 1 MiB, ~20% less
+ * CPU per response and 14 MiB less peak RSS; cleartext at 64 KiB, ~15% more CPU.
+ */
 const PULL_BUDGET = 1024 * 1024
+const TLS_PULL_BUDGET = 64 * 1024
 
 export interface SessionOptions {
   /** Engine options (settings, windows, limits); the role is set by the server or client. */
@@ -381,6 +389,7 @@ export abstract class NodeSession extends EventEmitter {
   readonly #idleTimeout: number
   readonly #keepAliveInterval: number
   readonly #flushImmediate: boolean
+  readonly #pullBudget: number
   /** Smoothed round-trip time from PINGs, in ms (undefined until one was measured). */
   rtt: number | undefined
 
@@ -396,6 +405,7 @@ export abstract class NodeSession extends EventEmitter {
     this.#keepAliveInterval = sessionOptions.keepAliveInterval ?? 0
     this.#writeTimeout = sessionOptions.writeTimeout ?? 30_000
     this.#flushImmediate = (sessionOptions.flushTiming ?? defaultFlushTiming(options.role)) === 'immediate'
+    this.#pullBudget = (socket as TLSSocket).encrypted === true ? TLS_PULL_BUDGET : PULL_BUDGET
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('drain', () => {
@@ -565,7 +575,7 @@ export abstract class NodeSession extends EventEmitter {
       do {
         this.#again = false
         while (!this.#blocked && this.connection.wantsWrite) {
-          const chunks = this.connection.pullOutbound(PULL_BUDGET)
+          const chunks = this.connection.pullOutbound(this.#pullBudget)
           if (chunks.length === 0) break
           this.#write(chunks)
         }
