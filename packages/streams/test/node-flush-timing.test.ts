@@ -57,4 +57,36 @@ describe('flushTiming', () => {
   it("'microtask' writes after each job instead", async () => {
     expect(await writesForTwoTimers({ flushTiming: 'microtask' })).toBe(2)
   })
+
+  /** Starts `count` requests in one job; counts the socket writes made during the job and in all. */
+  async function burst(count: number, options: SessionOptions): Promise<{ inJob: number; total: number }> {
+    const session: ClientSession = await connect(url, options)
+    await session.remoteSettings()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    let writes = 0
+    const write = session.socket.write.bind(session.socket) as (chunk: Uint8Array) => boolean
+    session.socket.write = ((chunk: Uint8Array) => {
+      writes++
+      return write(chunk)
+    }) as typeof session.socket.write
+    const requests: ClientRequest[] = []
+    for (let i = 0; i < count; i++) requests.push(session.request({ ':path': `/${i}` }, { endStream: true }))
+    const inJob = writes
+    await new Promise((resolve) => setImmediate(resolve))
+    const total = writes
+    const responses = await Promise.all(requests.map((r) => r.response))
+    expect(responses.every((r) => r.status === 200)).toBe(true)
+    for (const r of responses) r.body.resume()
+    session.close()
+    return { inJob, total }
+  }
+
+  it('a job that starts a burst of requests writes every burstLimit of them at once, the rest at the end of the turn', async () => {
+    // 25 (the default) and 50 go out during the job; 51..60 with the turn's flush.
+    expect(await burst(60, {})).toEqual({ inJob: 2, total: 3 })
+    expect(await burst(60, { burstLimit: 20 })).toEqual({ inJob: 3, total: 3 })
+    expect(await burst(60, { burstLimit: 0 })).toEqual({ inJob: 0, total: 1 })
+    // Under the limit, nothing is written early.
+    expect(await burst(24, {})).toEqual({ inJob: 0, total: 1 })
+  })
 })

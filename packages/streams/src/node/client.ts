@@ -347,7 +347,7 @@ export class ClientSession extends NodeSession {
     const request = new ClientRequest(this, id)
     this.streams.set(id, request)
     if (options.endStream === true) request.endedWithHeaders()
-    this.flush()
+    this.flushStarted()
     return request
   }
 

@@ -39,6 +39,12 @@ const END_GRACE_MS = 1000
  */
 const PULL_BUDGET = 1024 * 1024
 const TLS_PULL_BUDGET = 64 * 1024
+/**
+ * Streams one job may start under 'immediate' timing before what is queued is written early (burstLimit).
+ * h2load -c 1 -m 100 through the gateway, proxy and upstream on separate cores: 25 gave ~20% more
+ * requests/s than writing all 100 at the end of the turn, at the same CPU per request; 10 cost ~20% more CPU.
+ */
+const DEFAULT_BURST_LIMIT = 25
 
 export interface SessionOptions {
   /** Engine options (settings, windows, limits); the role is set by the server or client. */
@@ -61,6 +67,13 @@ export interface SessionOptions {
    * their own socket's input.
    */
   flushTiming?: 'microtask' | 'immediate'
+  /**
+   * With 'immediate' timing (a client's): when one job (one input event, one timer) starts this many
+   * requests, what is queued so far is written at once instead of at the end of the turn, so the server
+   * starts on the first while the rest are made (a proxy forwarding a client's burst of 100 streams).
+   * Requests from separate jobs still share one write. Default 25; 0 = never early.
+   */
+  burstLimit?: number
 }
 
 /**
@@ -390,6 +403,9 @@ export abstract class NodeSession extends EventEmitter {
   readonly #keepAliveInterval: number
   readonly #flushImmediate: boolean
   readonly #pullBudget: number
+  readonly #burstLimit: number
+  /** Streams started by the current job (immediate timing only); reset by a microtask at its end. */
+  #burst = 0
   /** Smoothed round-trip time from PINGs, in ms (undefined until one was measured). */
   rtt: number | undefined
 
@@ -406,6 +422,7 @@ export abstract class NodeSession extends EventEmitter {
     this.#writeTimeout = sessionOptions.writeTimeout ?? 30_000
     this.#flushImmediate = (sessionOptions.flushTiming ?? defaultFlushTiming(options.role)) === 'immediate'
     this.#pullBudget = (socket as TLSSocket).encrypted === true ? TLS_PULL_BUDGET : PULL_BUDGET
+    this.#burstLimit = this.#flushImmediate ? (sessionOptions.burstLimit ?? DEFAULT_BURST_LIMIT) : 0
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('drain', () => {
@@ -563,6 +580,45 @@ export abstract class NodeSession extends EventEmitter {
     this.flushNow()
   }
 
+  /**
+   * flush() for a stream just started: under 'immediate' timing, the job's `burstLimit`th new stream also
+   * writes what is queued at once (see SessionOptions.burstLimit).
+   */
+  protected flushStarted(): void {
+    if (this.#burstLimit > 0 && !this.#closed) {
+      if (this.#burst++ === 0) RESOLVED.then(this.#endBurst)
+      if (this.#burst % this.#burstLimit === 0) this.#writeQueued()
+    }
+    this.flush()
+  }
+
+  readonly #endBurst = (): void => {
+    this.#burst = 0
+  }
+
+  /**
+   * Writes what the engine has queued, mid-job. Events it yields wait for the flush already scheduled: the
+   * caller is inside request() or write(), where no handler should run.
+   */
+  #writeQueued(): void {
+    if (this.#flushing) return
+    this.#flushing = true
+    try {
+      this.#writeAll()
+    } finally {
+      this.#flushing = false
+    }
+  }
+
+  /** Writes what the engine has to send, as far as the socket takes it. */
+  #writeAll(): void {
+    while (!this.#blocked && this.connection.wantsWrite) {
+      const chunks = this.connection.pullOutbound(this.#pullBudget)
+      if (chunks.length === 0) break
+      this.#write(chunks)
+    }
+  }
+
   /** Writes whatever the engine has to send, as far as the socket accepts it, now. */
   flushNow(): void {
     if (this.#closed) return
@@ -574,11 +630,7 @@ export abstract class NodeSession extends EventEmitter {
     try {
       do {
         this.#again = false
-        while (!this.#blocked && this.connection.wantsWrite) {
-          const chunks = this.connection.pullOutbound(this.#pullBudget)
-          if (chunks.length === 0) break
-          this.#write(chunks)
-        }
+        this.#writeAll()
         this.#dispatch(this.connection.takeEvents())
       } while (this.#again)
     } finally {
