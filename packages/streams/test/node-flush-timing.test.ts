@@ -19,8 +19,10 @@ describe('flushTiming', () => {
   })
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 
-  /** Starts one request in each of two timer callbacks of the same turn; counts the socket writes. */
-  async function writesForTwoTimers(options: SessionOptions): Promise<number> {
+  /** A connected session whose socket writes are counted from here on. */
+  async function countingSession(
+    options: SessionOptions,
+  ): Promise<{ session: ClientSession; writes(): number }> {
     const session: ClientSession = await connect(url, options)
     await session.remoteSettings()
     // Let the SETTINGS acknowledgement go out first.
@@ -31,6 +33,12 @@ describe('flushTiming', () => {
       writes++
       return write(chunk)
     }) as typeof session.socket.write
+    return { session, writes: () => writes }
+  }
+
+  /** Starts one request in each of two timer callbacks of the same turn; counts the socket writes. */
+  async function writesForTwoTimers(options: SessionOptions): Promise<number> {
+    const { session, writes } = await countingSession(options)
     const requests: ClientRequest[] = []
     await new Promise<void>((resolve) => {
       // Two timers due together run in one timers phase, with microtasks run between them.
@@ -41,7 +49,7 @@ describe('flushTiming', () => {
         setImmediate(resolve)
       }, 0)
     })
-    const counted = writes
+    const counted = writes()
     const responses = await Promise.all(requests.map((r) => r.response))
     expect(responses.map((r) => r.status)).toEqual([200, 200])
     for (const r of responses) r.body.resume()
@@ -60,20 +68,12 @@ describe('flushTiming', () => {
 
   /** Starts `count` requests in one job; counts the socket writes made during the job and in all. */
   async function burst(count: number, options: SessionOptions): Promise<{ inJob: number; total: number }> {
-    const session: ClientSession = await connect(url, options)
-    await session.remoteSettings()
-    await new Promise((resolve) => setTimeout(resolve, 20))
-    let writes = 0
-    const write = session.socket.write.bind(session.socket) as (chunk: Uint8Array) => boolean
-    session.socket.write = ((chunk: Uint8Array) => {
-      writes++
-      return write(chunk)
-    }) as typeof session.socket.write
+    const { session, writes } = await countingSession(options)
     const requests: ClientRequest[] = []
     for (let i = 0; i < count; i++) requests.push(session.request({ ':path': `/${i}` }, { endStream: true }))
-    const inJob = writes
+    const inJob = writes()
     await new Promise((resolve) => setImmediate(resolve))
-    const total = writes
+    const total = writes()
     const responses = await Promise.all(requests.map((r) => r.response))
     expect(responses.every((r) => r.status === 200)).toBe(true)
     for (const r of responses) r.body.resume()
