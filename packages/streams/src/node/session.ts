@@ -597,8 +597,8 @@ export abstract class NodeSession extends EventEmitter {
   }
 
   /**
-   * Writes what the engine has queued, mid-job. Events it yields wait for the flush already scheduled: the
-   * caller is inside request() or write(), where no handler should run.
+   * Writes what the engine has queued, mid-job. The events that yields wait for the scheduled flush
+   * (flushStarted schedules one): the caller is inside request(), where no handler should run.
    */
   #writeQueued(): void {
     if (this.#flushing) return
