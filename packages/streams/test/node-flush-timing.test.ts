@@ -36,18 +36,20 @@ describe('flushTiming', () => {
     return { session, writes: () => writes }
   }
 
-  /** Starts one request in each of two timer callbacks of the same turn; counts the socket writes. */
-  async function writesForTwoTimers(options: SessionOptions): Promise<number> {
+  /** Starts one request in each of two callbacks of the same turn; counts the socket writes. */
+  async function writesForTwoEvents(options: SessionOptions): Promise<number> {
     const { session, writes } = await countingSession(options)
     const requests: ClientRequest[] = []
     await new Promise<void>((resolve) => {
-      // Two timers due together run in one timers phase, with microtasks run between them.
-      setTimeout(() => requests.push(session.request({ ':path': '/a' }, { endStream: true })), 0)
-      setTimeout(() => {
+      // Two immediates queued together run in one check phase, with microtasks run between them. (Two
+      // timers need not: each setTimeout reads the clock, and a millisecond may pass between them.)
+      setImmediate(() => requests.push(session.request({ ':path': '/a' }, { endStream: true })))
+      setImmediate(() => {
         requests.push(session.request({ ':path': '/b' }, { endStream: true }))
-        // Queued after the session's own immediate: runs once that flush has happened.
+        // An immediate queued by a running one waits for the next turn, after the session's own (queued by
+        // the first request): this runs once that flush has happened.
         setImmediate(resolve)
-      }, 0)
+      })
     })
     const counted = writes()
     const responses = await Promise.all(requests.map((r) => r.response))
@@ -58,12 +60,12 @@ describe('flushTiming', () => {
   }
 
   it('a client writes streams started by separate events of one loop turn together by default', async () => {
-    expect(await writesForTwoTimers({})).toBe(1)
-    expect(await writesForTwoTimers({ flushTiming: 'immediate' })).toBe(1)
+    expect(await writesForTwoEvents({})).toBe(1)
+    expect(await writesForTwoEvents({ flushTiming: 'immediate' })).toBe(1)
   })
 
   it("'microtask' writes after each job instead", async () => {
-    expect(await writesForTwoTimers({ flushTiming: 'microtask' })).toBe(2)
+    expect(await writesForTwoEvents({ flushTiming: 'microtask' })).toBe(2)
   })
 
   /** Starts `count` requests in one job; counts the socket writes made during the job and in all. */
