@@ -55,8 +55,8 @@ const built = new Set<string>()
 /**
  * Everything is measured as users run it: compiled to JavaScript and started by plain `node`, our packages
  * (dist/) and the benchmark servers alike (bench/dist/servers, built by buildPackages). A TypeScript loader
- * such as tsx would cost every server ~28 MiB of RSS (its loader thread) and ours more, one module
- * transform at a time, than node:http2, which loads no user modules.
+ * such as tsx costs every server ~28 MiB of RSS (its loader thread), and ours more than node:http2's, since
+ * each of our modules goes through it and node:http2 is built in.
  */
 export function serverCmd(script: string, ...args: string[]): string[] {
   return [process.execPath, join(benchDir, 'dist', script.replace(/\.ts$/, '.js')), ...args]
