@@ -76,6 +76,8 @@ const DIRECT = 'direct to upstream'
 /** Where the upstream runs: with the proxy on CPU 0, or with h2load on CPU 1 (see the file comment). */
 export type GatewayLayout = 'shared core' | 'own core'
 const LAYOUTS: readonly GatewayLayout[] = ['shared core', 'own core']
+/** A shape's layout; older results, which predate layouts, all ran with the upstream on the proxy's core. */
+const layoutOf = (s: { layout?: GatewayLayout }): GatewayLayout => s.layout ?? 'shared core'
 
 /** The upstream of every path: node:http2, compiled and run by plain node (as in the h2load bench). */
 async function startUpstream(shape: H2loadShape, env: H2loadEnv, layout: GatewayLayout) {
@@ -306,7 +308,7 @@ export function formatGatewayResult(r: GatewayBenchResult): string {
       ' CPU µs/req is that process’s CPU time (user + system) in the measured run per request.' +
       ` Target: h2ts-gateway ≥ 2× ${r.reference}.`,
   ]
-  const layouts = [...new Set(r.shapes.map((s) => s.layout ?? 'shared core'))]
+  const layouts = [...new Set(r.shapes.map(layoutOf))]
   for (const layout of layouts) {
     lines.push(
       '',
@@ -316,7 +318,7 @@ export function formatGatewayResult(r: GatewayBenchResult): string {
       '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     )
     for (const s of r.shapes) {
-      if ((s.layout ?? 'shared core') !== layout) continue
+      if (layoutOf(s) !== layout) continue
       const referenceCpu = s.servers.find((v) => v.name === r.reference)?.median?.cpuUsPerRequest
       for (const v of s.servers) {
         const m = v.median
@@ -339,8 +341,7 @@ export function formatGatewayResult(r: GatewayBenchResult): string {
   for (const s of r.shapes)
     for (const v of s.servers)
       for (const run of v.runs)
-        if (!run.ok)
-          failures.add(`${s.name} (${s.layout ?? 'shared core'}), ${v.name}: ${oneLine(run.error)}`)
+        if (!run.ok) failures.add(`${s.name} (${layoutOf(s)}), ${v.name}: ${oneLine(run.error)}`)
   if (failures.size > 0) lines.push('', 'Failed runs:', '', ...[...failures].map((f) => `- ${f}`))
   return lines.join('\n')
 }

@@ -35,12 +35,11 @@ import { nativeServers } from './native-servers.js'
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const repoRoot = join(benchDir, '..')
 
-/** A server under benchmark: a command taking `--port N [--size N] [--tls --cert F --key F]`. */
+/** A server under benchmark: a script of bench/ taking `--port N [--size N] [--tls --cert F --key F]`. */
 export interface H2loadServer {
   name: string
-  /** The script the command runs; an entry whose script does not exist is skipped. */
+  /** Run compiled (serverCmd); an entry whose script does not exist is skipped. */
   script: string
-  cmd: string[]
 }
 
 const CORE_PROJECTS = [
@@ -78,8 +77,8 @@ export function buildPackages(log: (s: string) => void, extra: readonly string[]
 
 /** The first entry is the reference: it calibrates the request counts and every ratio is against it. */
 export const servers: H2loadServer[] = [
-  { name: 'node:http2', script: 'servers/node-hello.ts', cmd: serverCmd('servers/node-hello.ts') },
-  { name: 'h2ts', script: 'servers/h2ts-hello.ts', cmd: serverCmd('servers/h2ts-hello.ts') },
+  { name: 'node:http2', script: 'servers/node-hello.ts' },
+  { name: 'h2ts', script: 'servers/h2ts-hello.ts' },
 ]
 
 export interface H2loadShape {
@@ -283,7 +282,7 @@ function helloTarget(server: H2loadServer): H2loadTarget {
   return {
     name: server.name,
     async start(shape, env) {
-      const cmd = [...server.cmd, '--port', '0']
+      const cmd = serverCmd(server.script, '--port', '0')
       if (shape.size !== undefined) cmd.push('--size', String(shape.size))
       if (shape.tls) {
         if (env.tls === undefined) throw new Error('a TLS shape needs env.tls')

@@ -21,12 +21,7 @@ import { fileURLToPath } from 'node:url'
 import { makeTempDir, selfSignedCert, sleep, writeCertFiles } from '../test/support/peers.js'
 import type { BenchOptions } from './common.js'
 import { median } from './common.js'
-import { buildPackages, fmt, type H2loadEnv, serverCmd, startDaemon } from './h2load.bench.js'
-
-const SERVERS = [
-  { name: 'node:http2', script: 'servers/node-hello.ts' },
-  { name: 'h2ts', script: 'servers/h2ts-hello.ts' },
-]
+import { buildPackages, fmt, type H2loadEnv, serverCmd, servers, startDaemon } from './h2load.bench.js'
 
 // RFC 9113 §3.4: the client preface, then an empty SETTINGS frame; §6.5.3: SETTINGS with ACK.
 const PREFACE = Buffer.concat([
@@ -152,14 +147,14 @@ export async function runIdleBench(opts: BenchOptions): Promise<IdleBenchResult>
     const certs = await writeCertFiles(tmp.path, await selfSignedCert())
     for (const tls of opts.smoke ? [false] : [false, true]) {
       const transport = tls ? 'TLS' : 'h2c'
-      const rows = SERVERS.map((s) => ({ transport, server: s.name, runs: [] as IdleRun[] }))
+      const rows = servers.map((s) => ({ transport, server: s.name, runs: [] as IdleRun[] }))
       for (let round = 0; round < rounds; round++) {
         const order = round % 2 === 0 ? [0, 1] : [1, 0]
         for (const i of order) {
-          const r = await oneRun(SERVERS[i]!.script, tls ? certs : undefined, connections, env)
+          const r = await oneRun(servers[i]!.script, tls ? certs : undefined, connections, env)
           rows[i]!.runs.push(r)
           log(
-            `idle ${transport} ${SERVERS[i]!.name} round ${round + 1}/${rounds}: ` +
+            `idle ${transport} ${servers[i]!.name} round ${round + 1}/${rounds}: ` +
               (r.ok
                 ? `${fmt(r.kibPerConnection, 1)} KiB per connection (RSS ${fmt(r.rssBeforeKiB / 1024, 1)} → ${fmt(r.rssAfterKiB / 1024, 1)} MiB)`
                 : `FAILED ${r.error}`),
