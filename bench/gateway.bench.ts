@@ -42,10 +42,12 @@ import {
   buildPackages,
   cpuCell,
   fmt,
+  formatWarmups,
   type H2loadEnv,
   type H2loadServerResult,
   type H2loadShape,
   type H2loadTarget,
+  hasWarmupTrails,
   measureShape,
   peakRssWords,
   requestsCell,
@@ -300,7 +302,7 @@ export function formatGatewayResult(r: GatewayBenchResult): string {
   if (r.skipped !== undefined) return `Skipped: ${r.skipped}.`
   const lines = [
     `${r.h2load ?? 'h2load'} → proxy → node:http2 upstream (bench/servers/node-hello.ts), h2c on both hops;` +
-      ` median of ${r.rounds} alternating runs per path, a fresh proxy and upstream per run${warmupSentence(r.warmupSeconds)}` +
+      ` median of ${r.rounds} alternating runs per path, a fresh proxy and upstream per run${warmupSentence(r.warmupSeconds, hasWarmupTrails(r.shapes))}` +
       `${r.pinned ? '' : ' (not pinned to CPUs)'}.` +
       ` HAProxy: ${r.haproxy.version ?? `not measured, ${r.haproxy.skipped}`}` +
       `${r.haproxy.version === undefined ? '' : ', nbthread 1, proto h2 both sides'}.` +
@@ -337,6 +339,13 @@ export function formatGatewayResult(r: GatewayBenchResult): string {
       }
     }
   }
+  if (hasWarmupTrails(r.shapes))
+    lines.push(
+      '',
+      'Warm-up (CPU µs/req of the process measured: the proxy, or the upstream for the direct path):',
+      '',
+      ...formatWarmups(r.shapes, (s) => `${s.name} (${layoutOf(s)})`),
+    )
   const failures = new Set<string>()
   for (const s of r.shapes)
     for (const v of s.servers)

@@ -7,9 +7,9 @@
  * Shapes: `-c 1 -m 100`, `-c 10 -m 10`, `-c 100 -m 1` on 5-byte responses, and 1 MiB responses with
  * `-c 10 -m 1`, each over cleartext h2 (prior knowledge) and TLS (ALPN h2). The request count of a shape is
  * calibrated on the first server so that one run takes about 3 s (0.6 s with --quick), and is the same for
- * every server. Each run: start the server, warm it up with one h2load run of as many requests as the first
- * server serves in 2 s (1 s with --quick; at least WARMUP_FLOOR), reset its peak RSS (Linux clear_refs),
- * the measured h2load, read the server's VmHWM, stop it. Servers alternate (ABBA) over several rounds and
+ * every server. Each run: start the server, warm it up (h2load runs of as many requests as the first server
+ * serves in 2 s, 1 s with --quick, at least WARMUP_FLOOR, until its CPU time per request stops falling:
+ * see warmUp), reset its peak RSS (Linux clear_refs), the measured h2load, read the server's VmHWM, stop it. Servers alternate (ABBA) over several rounds and
  * the median run is reported. The server runs on CPU 0 and h2load on CPU 1 (`taskset`) when both exist. A
  * run with any failed, errored or timed-out request, a non-2xx status or a protocol other than h2 is
  * reported as failed, never as a speed.
@@ -116,6 +116,8 @@ export interface H2loadRun {
    * request costs it, whatever else shares its core (NaN where /proc cannot tell).
    */
   cpuUsPerRequest: number
+  /** The server's CPU µs per request in each warm-up run, in order (absent in older results). */
+  warmupCpuUs?: number[]
 }
 
 export interface H2loadServerResult {
@@ -344,6 +346,42 @@ function resetPeakRss(pid: number): boolean {
 export const WARMUP_FLOOR = { small: 40_000, large: 800 }
 
 /**
+ * A server is warm when a warm-up run costs it less than `settled` (a fraction) less CPU per request than the
+ * run before; it gets at most `maxRuns`.
+ */
+export const WARMUP_RUNS = { settled: 0.05, maxRuns: 8 }
+
+/**
+ * Warms a fresh server up: h2load runs of `n` requests until its CPU time per request stops falling (see
+ * WARMUP_RUNS), and returns that cost for each run. A JIT compiles hot code in the background, on the
+ * server's own core here, and keeps compiling as long as it finds hotter paths and reoptimises what a new
+ * connection's objects deoptimised: measured too early, a server is measured compiling. How long that takes
+ * is the server's own (some 40k requests for node:http2, whose framing is nghttp2's C; 100–200k for ours, in
+ * JavaScript), so each server is warmed to its own steady state, and the report gives every run's trail.
+ * Where /proc cannot tell CPU time, one run.
+ */
+async function warmUp(
+  env: H2loadEnv,
+  shape: H2loadShape,
+  started: StartedTarget,
+  n: number,
+  maxRuns: number,
+): Promise<number[]> {
+  const trail: number[] = []
+  while (trail.length < maxRuns) {
+    const before = cpuTimeUs(started.pid)
+    const r = await h2load(env, shape, started.port, n, started.path)
+    const cost = (cpuTimeUs(started.pid) - before) / Math.max(1, r.requests.succeeded)
+    trail.push(cost)
+    const previous = trail[trail.length - 2]
+    // A failed warm-up run ends the warm-up; the measured run reports what is wrong.
+    if (!r.ok || !Number.isFinite(cost)) break
+    if (previous !== undefined && cost > previous * (1 - WARMUP_RUNS.settled)) break
+  }
+  return trail
+}
+
+/**
  * How the macro benches measure at a level: alternating rounds per figure, seconds per measured run (at
  * the reference's rate) and warm-up seconds (the smoke run warms up with one request per slot).
  */
@@ -361,12 +399,44 @@ export function runLevel(opts: BenchOptions): RunLevel {
 }
 
 /** The report's words for the warm-up, when the result recorded one. */
-export function warmupSentence(warmupSeconds: number | undefined): string {
+export function warmupSentence(warmupSeconds: number | undefined, adaptive: boolean): string {
   if (!warmupSeconds) return ''
-  return (
-    `, warmed up with as many requests as the reference serves in ${warmupSeconds} s, at least` +
+  const size =
+    `as many requests as the reference serves in ${warmupSeconds} s, at least` +
     ` ${fmt(WARMUP_FLOOR.small)} (${fmt(WARMUP_FLOOR.large)} of 1 MiB; the requests column gives them after the +)`
+  if (!adaptive) return `, warmed up with ${size}`
+  return (
+    `, warmed up with h2load runs of ${size}, until a run cost the server less than` +
+    ` ${WARMUP_RUNS.settled * 100}% less CPU per request than the one before (at most ${WARMUP_RUNS.maxRuns} runs;` +
+    ' the warm-up table gives each server’s trail)'
   )
+}
+
+/** Whether the shapes' runs recorded their warm-up trails (results from before that did not). */
+export const hasWarmupTrails = (shapes: ReadonlyArray<{ servers: H2loadServerResult[] }>): boolean =>
+  shapes.some((s) => s.servers.some((v) => v.runs.some((r) => r.warmupCpuUs !== undefined)))
+
+/**
+ * The warm-up table: per shape (labelled by `label`) and server, how many warm-up runs its measured runs
+ * had, and the CPU µs per request of each warm-up run in the first round.
+ */
+export function formatWarmups<S extends { servers: H2loadServerResult[] }>(
+  shapes: readonly S[],
+  label: (s: S) => string,
+): string[] {
+  const lines = [
+    '| shape | server | warm-up runs (min–max) | CPU µs/req in each warm-up run, first round |',
+    '|---|---|---:|---|',
+  ]
+  for (const s of shapes)
+    for (const v of s.servers) {
+      const trails = v.runs.map((r) => r.warmupCpuUs ?? [])
+      const counts = trails.map((t) => t.length)
+      const range: [number, number] = [Math.min(...counts), Math.max(...counts)]
+      const first = (trails[0] ?? []).map((us) => cpuCell(us)).join(' → ')
+      lines.push(`| ${label(s)} | ${v.name} | ${fmt(median(counts))}${spread(range)} | ${first} |`)
+    }
+  return lines
 }
 
 /** What the peak RSS figures are: "VmHWM", and of which part of the run when it was reset. */
@@ -388,7 +458,13 @@ export function requestsCell(s: { requests: number; warmup?: number }): string {
  * One run on a fresh server: warm-up h2load, peak RSS reset, measured h2load, peak RSS. Failures become
  * failed runs.
  */
-async function oneRun(target: H2loadTarget, shape: H2loadShape, n: number, warmup: number, env: H2loadEnv) {
+async function oneRun(
+  target: H2loadTarget,
+  shape: H2loadShape,
+  n: number,
+  warmup: { requests: number; maxRuns: number },
+  env: H2loadEnv,
+) {
   let started: StartedTarget | undefined
   try {
     try {
@@ -398,12 +474,14 @@ async function oneRun(target: H2loadTarget, shape: H2loadShape, n: number, warmu
       env.log(`h2load: ${e instanceof Error ? e.message : String(e)}; retrying once`)
       started = await target.start(shape, env)
     }
-    if (warmup > 0) await h2load(env, shape, started.port, warmup, started.path)
+    const warmupCpuUs =
+      warmup.requests > 0 ? await warmUp(env, shape, started, warmup.requests, warmup.maxRuns) : []
     env.peakRssReset = resetPeakRss(started.pid) && env.peakRssReset !== false
     const cpuBefore = cpuTimeUs(started.pid)
     const r = await h2load(env, shape, started.port, n, started.path)
     r.cpuUsPerRequest = (cpuTimeUs(started.pid) - cpuBefore) / r.requests.succeeded
     r.peakRssKiB = peakRssKiB(started.pid)
+    r.warmupCpuUs = warmupCpuUs
     return r
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e)
@@ -439,16 +517,14 @@ export async function measureShape(
   const slots = shape.clients * shape.streams
   // Calibrate the request count on the reference server.
   const calN = Math.max(slots * 4, opts.smoke ? 0 : shape.size === undefined ? 5000 : 200)
-  const cal = await oneRun(reference, shape, calN, Math.round(calN / 2), env)
+  const cal = await oneRun(reference, shape, calN, { requests: Math.round(calN / 2), maxRuns: 1 }, env)
   if (!cal.ok) throw new Error(`calibration of ${opts.label} on ${reference.name} failed: ${cal.error}`)
   const cap = shape.size === undefined ? 2_000_000 : 20_000
   const n = Math.min(cap, Math.max(slots * 4, Math.round((cal.reqPerSec * opts.seconds) / slots) * slots))
-  // Each run starts a fresh server: warm it up long enough for the JIT to optimise its hot paths and the
-  // heap to reach its working size (a JavaScript HTTP/2 stack needs more of that than node:http2, whose
-  // framing is nghttp2's C; the gateway runs at full speed after some 10–20k requests): as many requests
-  // as the reference serves in `warmupSeconds`, at least WARMUP_FLOOR, the same for every target, in one
-  // h2load run (many short runs would open and close thousands of connections, and whole runs, not
-  // h2load -D, whose cut-off streams made the naive proxy fail later requests).
+  // Each run starts a fresh server, warmed up (warmUp) in runs of as many requests as the reference serves
+  // in `warmupSeconds`, at least WARMUP_FLOOR, the same size for every target (many short runs would open
+  // and close thousands of connections; whole runs, not h2load -D, whose cut-off streams made the naive
+  // proxy fail later requests).
   const floor = shape.size === undefined ? WARMUP_FLOOR.small : WARMUP_FLOOR.large
   const warmup = opts.smoke
     ? slots
@@ -460,7 +536,14 @@ export async function measureShape(
   for (let round = 0; round < opts.rounds; round++) {
     const order = round % 2 === 0 ? targets : [...targets].reverse()
     for (const target of order) {
-      const r = await oneRun(target, shape, n, warmup, env)
+      // The smoke run checks that the machinery works: one warm-up run.
+      const r = await oneRun(
+        target,
+        shape,
+        n,
+        { requests: warmup, maxRuns: opts.smoke ? 1 : WARMUP_RUNS.maxRuns },
+        env,
+      )
       byTarget.get(target.name)!.push(r)
       env.log(
         `${opts.label} ${target.name} round ${round + 1}/${opts.rounds}: ` +
@@ -552,7 +635,7 @@ export const spread = (range: [number, number] | undefined, digits = 0) =>
 export function formatH2loadResult(r: H2loadBenchResult): string {
   if (r.skipped !== undefined) return `Skipped: ${r.skipped}.`
   const lines = [
-    `${r.h2load ?? 'h2load'}; median of ${r.rounds} alternating runs per server, a fresh server per run${warmupSentence(r.warmupSeconds)}` +
+    `${r.h2load ?? 'h2load'}; median of ${r.rounds} alternating runs per server, a fresh server per run${warmupSentence(r.warmupSeconds, hasWarmupTrails(r.shapes))}` +
       `${r.pinned ? ', server on CPU 0 and h2load on CPU 1' : ' (not pinned to CPUs)'}.` +
       ' req/s is the median with the min–max of the runs. MB/s counts all bytes on the wire; RSS is the server' +
       ` process peak (${peakRssWords(r.peakRssReset)}; every server runs as compiled JavaScript under plain node).` +
@@ -576,6 +659,8 @@ export function formatH2loadResult(r: H2loadBenchResult): string {
       )
     }
   }
+  if (hasWarmupTrails(r.shapes))
+    lines.push('', 'Warm-up:', '', ...formatWarmups(r.shapes, (s) => `${s.transport} ${s.name}`))
   const failures = new Set<string>()
   for (const s of r.shapes)
     for (const v of s.servers)
