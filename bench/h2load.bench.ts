@@ -346,19 +346,20 @@ function resetPeakRss(pid: number): boolean {
 export const WARMUP_FLOOR = { small: 40_000, large: 800 }
 
 /**
- * A server is warm when a warm-up run costs it less than `settled` (a fraction) less CPU per request than the
- * run before; it gets at most `maxRuns`.
+ * A server is warm when `stale` warm-up runs in a row each cost it no less than `settled` (a fraction) below
+ * the cheapest run before (one run alone may be dearer by the machine's noise, not by the server's state);
+ * it gets at most `maxRuns`.
  */
-export const WARMUP_RUNS = { settled: 0.05, maxRuns: 8 }
+export const WARMUP_RUNS = { settled: 0.05, stale: 2, maxRuns: 8 }
 
 /**
  * Warms a fresh server up: h2load runs of `n` requests until its CPU time per request stops falling (see
  * WARMUP_RUNS), and returns that cost for each run. A JIT compiles hot code in the background, on the
  * server's own core here, and keeps compiling as long as it finds hotter paths and reoptimises what a new
  * connection's objects deoptimised: measured too early, a server is measured compiling. How long that takes
- * is the server's own (some 40k requests for node:http2, whose framing is nghttp2's C; 100–200k for ours, in
- * JavaScript), so each server is warmed to its own steady state, and the report gives every run's trail.
- * Where /proc cannot tell CPU time, one run.
+ * is the server's own (some 40–80k requests for node:http2, whose framing is nghttp2's C; 100–200k for
+ * ours, in JavaScript), so each server is warmed to its own steady state, and the report gives every
+ * trail. Where /proc cannot tell CPU time, one run.
  */
 async function warmUp(
   env: H2loadEnv,
@@ -368,15 +369,18 @@ async function warmUp(
   maxRuns: number,
 ): Promise<number[]> {
   const trail: number[] = []
-  while (trail.length < maxRuns) {
+  let cheapest = Number.POSITIVE_INFINITY
+  let stale = 0
+  while (trail.length < maxRuns && stale < WARMUP_RUNS.stale) {
     const before = cpuTimeUs(started.pid)
     const r = await h2load(env, shape, started.port, n, started.path)
     const cost = (cpuTimeUs(started.pid) - before) / Math.max(1, r.requests.succeeded)
     trail.push(cost)
-    const previous = trail[trail.length - 2]
     // A failed warm-up run ends the warm-up; the measured run reports what is wrong.
     if (!r.ok || !Number.isFinite(cost)) break
-    if (previous !== undefined && cost > previous * (1 - WARMUP_RUNS.settled)) break
+    if (cost < cheapest * (1 - WARMUP_RUNS.settled)) stale = 0
+    else stale++
+    cheapest = Math.min(cheapest, cost)
   }
   return trail
 }
@@ -406,8 +410,8 @@ export function warmupSentence(warmupSeconds: number | undefined, adaptive: bool
     ` ${fmt(WARMUP_FLOOR.small)} (${fmt(WARMUP_FLOOR.large)} of 1 MiB; the requests column gives them after the +)`
   if (!adaptive) return `, warmed up with ${size}`
   return (
-    `, warmed up with h2load runs of ${size}, until a run cost the server less than` +
-    ` ${WARMUP_RUNS.settled * 100}% less CPU per request than the one before (at most ${WARMUP_RUNS.maxRuns} runs;` +
+    `, warmed up with h2load runs of ${size}, until ${WARMUP_RUNS.stale} runs in a row failed to beat the` +
+    ` cheapest run before them by ${WARMUP_RUNS.settled * 100}% of the server's CPU per request (at most ${WARMUP_RUNS.maxRuns} runs;` +
     ' the warm-up table gives each server’s trail)'
   )
 }
