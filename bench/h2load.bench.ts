@@ -9,8 +9,8 @@
  * calibrated on the first server so that one run takes about 3 s (0.6 s with --quick), and is the same for
  * every server. Each run: start the server, warm it up (h2load runs of as many requests as the first server
  * serves in 2 s, 1 s with --quick, at least WARMUP_FLOOR, until its CPU time per request stops falling:
- * see warmUp), reset its peak RSS (Linux clear_refs), the measured h2load, read the server's VmHWM, stop it. Servers alternate (ABBA) over several rounds and
- * the median run is reported. The server runs on CPU 0 and h2load on CPU 1 (`taskset`) when both exist. A
+ * see warmUp), reset its peak RSS (Linux clear_refs), the measured h2load, read the server's VmHWM, stop
+ * it. Servers alternate (ABBA) over several rounds and the median run is reported. The server runs on CPU 0 and h2load on CPU 1 (`taskset`) when both exist. A
  * run with any failed, errored or timed-out request, a non-2xx status or a protocol other than h2 is
  * reported as failed, never as a speed.
  */
@@ -346,11 +346,23 @@ function resetPeakRss(pid: number): boolean {
 export const WARMUP_FLOOR = { small: 40_000, large: 800 }
 
 /**
- * A server is warm when `stale` warm-up runs in a row each cost it no less than `settled` (a fraction) below
- * the cheapest run before (one run alone may be dearer by the machine's noise, not by the server's state);
- * it gets at most `maxRuns`.
+ * A server is warm when `stale` warm-up runs in a row each failed to beat the cheapest run before them by
+ * `settled` (a fraction) of its CPU per request: one dearer run alone may be the machine's noise, not the
+ * server's state. It gets at most `maxRuns`.
  */
 export const WARMUP_RUNS = { settled: 0.05, stale: 2, maxRuns: 8 }
+
+/** Whether a warm-up trail (CPU µs per request of each run, in order) has reached a steady state. */
+export function isWarm(trail: readonly number[]): boolean {
+  let cheapest = Number.POSITIVE_INFINITY
+  let stale = 0
+  for (const cost of trail) {
+    if (cost < cheapest * (1 - WARMUP_RUNS.settled)) stale = 0
+    else stale++
+    cheapest = Math.min(cheapest, cost)
+  }
+  return stale >= WARMUP_RUNS.stale
+}
 
 /**
  * Warms a fresh server up: h2load runs of `n` requests until its CPU time per request stops falling (see
@@ -369,18 +381,13 @@ async function warmUp(
   maxRuns: number,
 ): Promise<number[]> {
   const trail: number[] = []
-  let cheapest = Number.POSITIVE_INFINITY
-  let stale = 0
-  while (trail.length < maxRuns && stale < WARMUP_RUNS.stale) {
+  while (trail.length < maxRuns && !isWarm(trail)) {
     const before = cpuTimeUs(started.pid)
     const r = await h2load(env, shape, started.port, n, started.path)
     const cost = (cpuTimeUs(started.pid) - before) / Math.max(1, r.requests.succeeded)
     trail.push(cost)
     // A failed warm-up run ends the warm-up; the measured run reports what is wrong.
     if (!r.ok || !Number.isFinite(cost)) break
-    if (cost < cheapest * (1 - WARMUP_RUNS.settled)) stale = 0
-    else stale++
-    cheapest = Math.min(cheapest, cost)
   }
   return trail
 }
@@ -407,7 +414,7 @@ export function warmupSentence(warmupSeconds: number | undefined, adaptive: bool
   if (!warmupSeconds) return ''
   const size =
     `as many requests as the reference serves in ${warmupSeconds} s, at least` +
-    ` ${fmt(WARMUP_FLOOR.small)} (${fmt(WARMUP_FLOOR.large)} of 1 MiB; the requests column gives them after the +)`
+    ` ${fmt(WARMUP_FLOOR.small)} (${fmt(WARMUP_FLOOR.large)} of 1 MiB; the requests column gives ${adaptive ? 'that number' : 'them'} after the +)`
   if (!adaptive) return `, warmed up with ${size}`
   return (
     `, warmed up with h2load runs of ${size}, until ${WARMUP_RUNS.stale} runs in a row failed to beat the` +

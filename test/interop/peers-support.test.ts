@@ -8,7 +8,13 @@ import { existsSync } from 'node:fs'
 import { type AddressInfo, createServer } from 'node:net'
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { formatH2loadResult, type H2loadRun, parseH2loadOutput } from '../../bench/h2load.bench.js'
+import {
+  formatH2loadResult,
+  type H2loadRun,
+  isWarm,
+  parseH2loadOutput,
+  WARMUP_RUNS,
+} from '../../bench/h2load.bench.js'
 import {
   bodyChunks,
   bodySha256,
@@ -173,5 +179,69 @@ describe('formatH2loadResult', () => {
     expect(md).toMatch(/\| h2ts \| FAILED \|/)
     expect(md).not.toContain('9,000,000,000')
     expect(md).toContain('- h2c -c 1 -m 100, h2ts: 3 failed, 0 errored, 0 timeout')
+  })
+})
+
+describe('isWarm (the warm-up stopping rule)', () => {
+  it('needs two runs in a row that fail to beat the cheapest before them by 5%', () => {
+    expect(WARMUP_RUNS).toMatchObject({ settled: 0.05, stale: 2 })
+    expect(isWarm([])).toBe(false)
+    expect(isWarm([20])).toBe(false)
+    expect(isWarm([20, 19.5])).toBe(false)
+    expect(isWarm([20, 19.5, 19.2])).toBe(true)
+    // Still falling: every run beats the cheapest by more than 5%.
+    expect(isWarm([40, 30, 24, 20, 17])).toBe(false)
+  })
+
+  it('is not stopped by one noisy run while the server is still getting cheaper', () => {
+    // The trail that stopped too early under a one-run rule (TLS -c 100 -m 1): 22.0 is noise, then 15.
+    expect(isWarm([34.5, 20.3, 22.0])).toBe(false)
+    expect(isWarm([34.5, 20.3, 22.0, 15])).toBe(false)
+    // A run 5% or less below the cheapest does not count as progress.
+    expect(isWarm([34.5, 20.3, 22.0, 19.5])).toBe(true)
+  })
+})
+
+describe('formatH2loadResult, warm-up table', () => {
+  it("gives each server its warm-up run count and the first round's trail", () => {
+    const run = (warmupCpuUs: number[]): H2loadRun => ({
+      ok: true,
+      reqPerSec: 1000,
+      mbPerSec: 1,
+      seconds: 1,
+      requests: { total: 1000, succeeded: 1000, failed: 0, errored: 0, timeout: 0 },
+      status2xx: 1000,
+      protocol: 'h2c',
+      peakRssKiB: 51_200,
+      cpuUsPerRequest: 10,
+      warmupCpuUs,
+    })
+    const md = formatH2loadResult({
+      pinned: true,
+      rounds: 3,
+      warmupSeconds: 2,
+      reference: 'node:http2',
+      missing: [],
+      shapes: [
+        {
+          name: '-c 1 -m 100',
+          tls: false,
+          clients: 1,
+          streams: 100,
+          transport: 'h2c',
+          requests: 1000,
+          warmup: 40_000,
+          servers: [
+            {
+              name: 'h2ts',
+              runs: [run([12.6, 8.8, 6.4, 6.5, 6.3]), run([12, 8, 6, 6.1]), run([11, 9, 6, 6, 6, 6])],
+              failedRuns: 0,
+            },
+          ],
+        },
+      ],
+    })
+    expect(md).toContain('until 2 runs in a row failed to beat the cheapest run before them by 5%')
+    expect(md).toContain('| h2c -c 1 -m 100 | h2ts | 5 (4–6) | 12.6 → 8.8 → 6.4 → 6.5 → 6.3 |')
   })
 })
