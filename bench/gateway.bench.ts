@@ -300,9 +300,10 @@ const LAYOUT_WORDS: Record<GatewayLayout, string> = {
 
 export function formatGatewayResult(r: GatewayBenchResult): string {
   if (r.skipped !== undefined) return `Skipped: ${r.skipped}.`
+  const trails = hasWarmupTrails(r.shapes)
   const lines = [
     `${r.h2load ?? 'h2load'} → proxy → node:http2 upstream (bench/servers/node-hello.ts), h2c on both hops;` +
-      ` median of ${r.rounds} alternating runs per path, a fresh proxy and upstream per run${warmupSentence(r.warmupSeconds, hasWarmupTrails(r.shapes))}` +
+      ` median of ${r.rounds} alternating runs per path, a fresh proxy and upstream per run${warmupSentence(r.warmupSeconds, trails)}` +
       `${r.pinned ? '' : ' (not pinned to CPUs)'}.` +
       ` HAProxy: ${r.haproxy.version ?? `not measured, ${r.haproxy.skipped}`}` +
       `${r.haproxy.version === undefined ? '' : ', nbthread 1, proto h2 both sides'}.` +
@@ -339,7 +340,7 @@ export function formatGatewayResult(r: GatewayBenchResult): string {
       }
     }
   }
-  if (hasWarmupTrails(r.shapes))
+  if (trails)
     lines.push(
       '',
       'Warm-up (CPU µs/req of the process measured: the proxy, or the upstream for the direct path):',

@@ -364,6 +364,14 @@ export function isWarm(trail: readonly number[]): boolean {
   return stale >= WARMUP_RUNS.stale
 }
 
+/** An h2load run against a started server, with the CPU time the server used per request. */
+async function timedH2load(env: H2loadEnv, shape: H2loadShape, started: StartedTarget, n: number) {
+  const before = cpuTimeUs(started.pid)
+  const r = await h2load(env, shape, started.port, n, started.path)
+  r.cpuUsPerRequest = (cpuTimeUs(started.pid) - before) / r.requests.succeeded
+  return r
+}
+
 /**
  * Warms a fresh server up: h2load runs of `n` requests until its CPU time per request stops falling (see
  * WARMUP_RUNS), and returns that cost for each run. A JIT compiles hot code in the background, on the
@@ -382,12 +390,10 @@ async function warmUp(
 ): Promise<number[]> {
   const trail: number[] = []
   while (trail.length < maxRuns && !isWarm(trail)) {
-    const before = cpuTimeUs(started.pid)
-    const r = await h2load(env, shape, started.port, n, started.path)
-    const cost = (cpuTimeUs(started.pid) - before) / Math.max(1, r.requests.succeeded)
-    trail.push(cost)
+    const r = await timedH2load(env, shape, started, n)
+    trail.push(r.cpuUsPerRequest)
     // A failed warm-up run ends the warm-up; the measured run reports what is wrong.
-    if (!r.ok || !Number.isFinite(cost)) break
+    if (!r.ok || !Number.isFinite(r.cpuUsPerRequest)) break
   }
   return trail
 }
@@ -488,9 +494,7 @@ async function oneRun(
     const warmupCpuUs =
       warmup.requests > 0 ? await warmUp(env, shape, started, warmup.requests, warmup.maxRuns) : []
     env.peakRssReset = resetPeakRss(started.pid) && env.peakRssReset !== false
-    const cpuBefore = cpuTimeUs(started.pid)
-    const r = await h2load(env, shape, started.port, n, started.path)
-    r.cpuUsPerRequest = (cpuTimeUs(started.pid) - cpuBefore) / r.requests.succeeded
+    const r = await timedH2load(env, shape, started, n)
     r.peakRssKiB = peakRssKiB(started.pid)
     r.warmupCpuUs = warmupCpuUs
     return r
@@ -645,8 +649,9 @@ export const spread = (range: [number, number] | undefined, digits = 0) =>
 
 export function formatH2loadResult(r: H2loadBenchResult): string {
   if (r.skipped !== undefined) return `Skipped: ${r.skipped}.`
+  const trails = hasWarmupTrails(r.shapes)
   const lines = [
-    `${r.h2load ?? 'h2load'}; median of ${r.rounds} alternating runs per server, a fresh server per run${warmupSentence(r.warmupSeconds, hasWarmupTrails(r.shapes))}` +
+    `${r.h2load ?? 'h2load'}; median of ${r.rounds} alternating runs per server, a fresh server per run${warmupSentence(r.warmupSeconds, trails)}` +
       `${r.pinned ? ', server on CPU 0 and h2load on CPU 1' : ' (not pinned to CPUs)'}.` +
       ' req/s is the median with the min–max of the runs. MB/s counts all bytes on the wire; RSS is the server' +
       ` process peak (${peakRssWords(r.peakRssReset)}; every server runs as compiled JavaScript under plain node).` +
@@ -670,8 +675,7 @@ export function formatH2loadResult(r: H2loadBenchResult): string {
       )
     }
   }
-  if (hasWarmupTrails(r.shapes))
-    lines.push('', 'Warm-up:', '', ...formatWarmups(r.shapes, (s) => `${s.transport} ${s.name}`))
+  if (trails) lines.push('', 'Warm-up:', '', ...formatWarmups(r.shapes, (s) => `${s.transport} ${s.name}`))
   const failures = new Set<string>()
   for (const s of r.shapes)
     for (const v of s.servers)

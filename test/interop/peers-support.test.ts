@@ -10,7 +10,9 @@ import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import {
   formatH2loadResult,
+  type H2loadBenchResult,
   type H2loadRun,
+  type H2loadServerResult,
   isWarm,
   parseH2loadOutput,
   WARMUP_RUNS,
@@ -147,13 +149,14 @@ describe('formatH2loadResult', () => {
     peakRssKiB: 51_200,
     cpuUsPerRequest: 21.25,
   }
-  const failed: H2loadRun = { ...okRun, ok: false, error: '3 failed, 0 errored, 0 timeout', reqPerSec: 9e9 }
-  it('reports a server whose runs all failed as FAILED, never as a speed', () => {
-    const md = formatH2loadResult({
+  /** The report of one h2c shape (-c 1 -m 100, 1,000 requests) with these servers' results. */
+  const report = (servers: H2loadServerResult[], more: Partial<H2loadBenchResult> = {}) =>
+    formatH2loadResult({
       pinned: true,
       rounds: 1,
       reference: 'node:http2',
       missing: [],
+      ...more,
       shapes: [
         {
           name: '-c 1 -m 100',
@@ -162,23 +165,35 @@ describe('formatH2loadResult', () => {
           streams: 100,
           transport: 'h2c',
           requests: 1000,
-          servers: [
-            {
-              name: 'node:http2',
-              runs: [okRun],
-              failedRuns: 0,
-              median: { reqPerSec: 1000, mbPerSec: 1, peakRssMiB: 50, cpuUsPerRequest: 21.25 },
-              ratio: 1,
-            },
-            { name: 'h2ts', runs: [failed], failedRuns: 1 },
-          ],
+          servers,
         },
       ],
     })
+
+  const failed: H2loadRun = { ...okRun, ok: false, error: '3 failed, 0 errored, 0 timeout', reqPerSec: 9e9 }
+  it('reports a server whose runs all failed as FAILED, never as a speed', () => {
+    const md = report([
+      {
+        name: 'node:http2',
+        runs: [okRun],
+        failedRuns: 0,
+        median: { reqPerSec: 1000, mbPerSec: 1, peakRssMiB: 50, cpuUsPerRequest: 21.25 },
+        ratio: 1,
+      },
+      { name: 'h2ts', runs: [failed], failedRuns: 1 },
+    ])
     expect(md).toContain('| h2c | -c 1 -m 100 | 1,000 | node:http2 | 1,000 | 1.0 | 50 | 21.3 | 1.00× | 0 |')
     expect(md).toMatch(/\| h2ts \| FAILED \|/)
     expect(md).not.toContain('9,000,000,000')
     expect(md).toContain('- h2c -c 1 -m 100, h2ts: 3 failed, 0 errored, 0 timeout')
+  })
+
+  it("gives each server its warm-up run count and the first round's trail", () => {
+    const run = (warmupCpuUs: number[]): H2loadRun => ({ ...okRun, warmupCpuUs })
+    const trails = [run([12.6, 8.8, 6.4, 6.5, 6.3]), run([12, 8, 6, 6.1]), run([11, 9, 6, 6, 6, 6])]
+    const md = report([{ name: 'h2ts', runs: trails, failedRuns: 0 }], { rounds: 3, warmupSeconds: 2 })
+    expect(md).toContain('until 2 runs in a row failed to beat the cheapest run before them by 5%')
+    expect(md).toContain('| h2c -c 1 -m 100 | h2ts | 5 (4–6) | 12.6 → 8.8 → 6.4 → 6.5 → 6.3 |')
   })
 })
 
@@ -199,49 +214,5 @@ describe('isWarm (the warm-up stopping rule)', () => {
     expect(isWarm([34.5, 20.3, 22.0, 15])).toBe(false)
     // A run 5% or less below the cheapest does not count as progress.
     expect(isWarm([34.5, 20.3, 22.0, 19.5])).toBe(true)
-  })
-})
-
-describe('formatH2loadResult, warm-up table', () => {
-  it("gives each server its warm-up run count and the first round's trail", () => {
-    const run = (warmupCpuUs: number[]): H2loadRun => ({
-      ok: true,
-      reqPerSec: 1000,
-      mbPerSec: 1,
-      seconds: 1,
-      requests: { total: 1000, succeeded: 1000, failed: 0, errored: 0, timeout: 0 },
-      status2xx: 1000,
-      protocol: 'h2c',
-      peakRssKiB: 51_200,
-      cpuUsPerRequest: 10,
-      warmupCpuUs,
-    })
-    const md = formatH2loadResult({
-      pinned: true,
-      rounds: 3,
-      warmupSeconds: 2,
-      reference: 'node:http2',
-      missing: [],
-      shapes: [
-        {
-          name: '-c 1 -m 100',
-          tls: false,
-          clients: 1,
-          streams: 100,
-          transport: 'h2c',
-          requests: 1000,
-          warmup: 40_000,
-          servers: [
-            {
-              name: 'h2ts',
-              runs: [run([12.6, 8.8, 6.4, 6.5, 6.3]), run([12, 8, 6, 6.1]), run([11, 9, 6, 6, 6, 6])],
-              failedRuns: 0,
-            },
-          ],
-        },
-      ],
-    })
-    expect(md).toContain('until 2 runs in a row failed to beat the cheapest run before them by 5%')
-    expect(md).toContain('| h2c -c 1 -m 100 | h2ts | 5 (4–6) | 12.6 → 8.8 → 6.4 → 6.5 → 6.3 |')
   })
 })
